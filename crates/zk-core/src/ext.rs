@@ -1,0 +1,124 @@
+//! `CoordinatorExt`: conveniences built on the `Coordinator` primitives, for every backend.
+
+use async_trait::async_trait;
+
+use crate::coordinator::Coordinator;
+use crate::error::{Error, Result};
+use crate::path::{ancestors, join, validate_path};
+use crate::types::create::{CreateOptions, Created};
+use crate::types::stat::Stat;
+
+/// How many times the helpers retry a step that raced with another client before giving up.
+const RACE_RETRIES: usize = 16;
+
+/// Helpers for every [`Coordinator`]; implemented for all of them, never by hand.
+///
+/// ```
+/// use zk_core::{CoordinatorExt, CreateOptions};
+/// # async fn demo(zk: &dyn zk_core::Coordinator) -> zk_core::Result<()> {
+/// zk.ensure_path("/app/config").await?;
+/// zk.create_with_parents("/app/workers/w1", b"up", &CreateOptions::ephemeral()).await?;
+/// assert!(zk.get_if_exists("/app/missing").await?.is_none());
+/// zk.delete_all("/app").await?;
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait CoordinatorExt: Coordinator {
+    /// Creates `path` and any missing ancestors as empty persistent nodes; existing nodes are
+    /// left alone.
+    async fn ensure_path(&self, path: &str) -> Result<()> {
+        validate_path(path)?;
+        if path == "/" || self.exists(path).await?.is_some() {
+            return Ok(());
+        }
+        let mut missing: Vec<&str> = vec![path];
+        for ancestor in ancestors(path) {
+            if ancestor == "/" || self.exists(ancestor).await?.is_some() {
+                break;
+            }
+            missing.push(ancestor);
+        }
+        for node in missing.into_iter().rev() {
+            match self.create(node, &[], &CreateOptions::persistent()).await {
+                Ok(_) | Err(Error::NodeExists { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a node, first creating missing ancestors as empty persistent nodes.
+    ///
+    /// Retries when an ancestor vanishes in between (a container being swept, say).
+    async fn create_with_parents(
+        &self,
+        path: &str,
+        data: &[u8],
+        options: &CreateOptions,
+    ) -> Result<Created> {
+        let mut attempt = 0;
+        loop {
+            match self.create(path, data, options).await {
+                Err(Error::NoNode { .. }) if attempt < RACE_RETRIES => {
+                    attempt += 1;
+                    let parent = crate::path::parent(path).unwrap_or("/");
+                    self.ensure_path(parent).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Deletes `path` and everything below it; a missing node is not an error.
+    ///
+    /// Retries a level when another client adds a child in between, a bounded number of times.
+    async fn delete_all(&self, path: &str) -> Result<()> {
+        validate_path(path)?;
+        let mut attempt = 0;
+        loop {
+            let children = match self.get_children(path).await {
+                Ok((children, _)) => children,
+                Err(Error::NoNode { .. }) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            for child in children {
+                self.delete_all(&join(path, &child)).await?;
+            }
+            if path == "/" {
+                return Ok(());
+            }
+            match self.delete(path, None).await {
+                Ok(()) | Err(Error::NoNode { .. }) => return Ok(()),
+                Err(Error::NotEmpty { .. }) if attempt < RACE_RETRIES => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The node's data and Stat, or `None` if it does not exist.
+    async fn get_if_exists(&self, path: &str) -> Result<Option<(Vec<u8>, Stat)>> {
+        match self.get_data(path).await {
+            Ok(found) => Ok(Some(found)),
+            Err(Error::NoNode { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a node if it exists; returns whether this call deleted it.
+    async fn delete_if_exists(&self, path: &str, version: Option<i32>) -> Result<bool> {
+        match self.delete(path, version).await {
+            Ok(()) => Ok(true),
+            Err(Error::NoNode { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The node's child names, sorted.
+    async fn get_children_sorted(&self, path: &str) -> Result<Vec<String>> {
+        let (mut children, _) = self.get_children(path).await?;
+        children.sort_unstable();
+        Ok(children)
+    }
+}
+
+impl<C: Coordinator + ?Sized> CoordinatorExt for C {}
