@@ -1,0 +1,76 @@
+//! Workspace automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! - `cargo xtask test`: installs what is missing, then runs tidy, rustfmt, clippy, the tests
+//!   and rustdoc, failing fast and naming the failed step.
+//! - `cargo xtask bench [ARGS...]`: runs `cargo bench --workspace ARGS...`.
+//! - `cargo xtask tidy`: checks module docs and whitespace in every Rust file.
+
+mod bench;
+mod setup;
+mod step;
+mod test;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  test          install what is missing (rustfmt, clippy, ZooKeeper), then run tidy,
+                cargo fmt --check, clippy -D warnings, the tests and cargo doc -D warnings
+  bench [ARGS]  run cargo bench --workspace, passing ARGS through
+  tidy          check that every .rs file opens with a //! line and has no trailing
+                whitespace or tabs
+  help          print this message";
+
+/// The error every command returns: a message for the user.
+pub(crate) type Failure = String;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let result = match command.as_deref() {
+        Some("test") if rest.is_empty() => test::run(),
+        Some("bench") => bench::run(&rest),
+        Some("tidy") if rest.is_empty() => tidy::run(),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!(
+                "xtask: unknown command or arguments: {other} {}",
+                rest.join(" ")
+            );
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this package's folder.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// The cargo binary that runs us (cargo sets `CARGO`), or `cargo` from the `PATH`.
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
