@@ -26,12 +26,12 @@
 mod coordinator;
 mod error;
 mod ext;
-pub mod path;
 pub mod limits;
-mod types;
-pub mod validate;
+pub mod path;
 #[cfg(test)]
 mod send_sync;
+mod types;
+pub mod validate;
 mod watch;
 
 pub use coordinator::Coordinator;

@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn create_size_matches_the_captured_frame() {
         // vector create-persistent: create /persistent "hello" open ACL is a 63-byte payload.
-        assert_eq!(create_len("/persistent", b"hello", &CreateOptions::persistent()), 63);
+        assert_eq!(
+            create_len("/persistent", b"hello", &CreateOptions::persistent()),
+            63
+        );
     }
 
     #[test]

@@ -153,7 +153,17 @@ mod tests {
 
     #[test]
     fn accepts_valid_paths() {
-        for p in ["/", "/a", "/a/b", "/a.b", "/..a", "/a..", "/zookeeper", "/ä/ü", "/a b"] {
+        for p in [
+            "/",
+            "/a",
+            "/a/b",
+            "/a.b",
+            "/..a",
+            "/a..",
+            "/zookeeper",
+            "/ä/ü",
+            "/a b",
+        ] {
             assert_eq!(validate_path(p), Ok(()), "{p}");
         }
     }
@@ -161,8 +171,23 @@ mod tests {
     #[test]
     fn rejects_invalid_paths() {
         for p in [
-            "", "a", "/a/", "//", "/a//b", "/.", "/..", "/a/./b", "/a/..", "/a\0", "/a\u{1}",
-            "/\u{7f}", "/\u{9f}", "/\u{e000}", "/\u{fff0}", "/\u{ffff}", "/😀",
+            "",
+            "a",
+            "/a/",
+            "//",
+            "/a//b",
+            "/.",
+            "/..",
+            "/a/./b",
+            "/a/..",
+            "/a\0",
+            "/a\u{1}",
+            "/\u{7f}",
+            "/\u{9f}",
+            "/\u{e000}",
+            "/\u{fff0}",
+            "/\u{ffff}",
+            "/😀",
         ] {
             assert!(
                 matches!(validate_path(p), Err(Error::InvalidPath { .. })),

@@ -102,7 +102,12 @@ mod tests {
     fn oversized_create_is_refused() {
         let data = vec![7u8; crate::DEFAULT_MAX_PACKET];
         assert!(matches!(
-            create("/x", &data, &CreateOptions::persistent(), crate::DEFAULT_MAX_PACKET),
+            create(
+                "/x",
+                &data,
+                &CreateOptions::persistent(),
+                crate::DEFAULT_MAX_PACKET
+            ),
             Err(Error::TooLarge { .. })
         ));
     }

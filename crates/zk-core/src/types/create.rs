@@ -61,7 +61,10 @@ impl CreateMode {
 
     /// True for modes whose node is deleted with its session.
     pub fn is_ephemeral(self) -> bool {
-        matches!(self, CreateMode::Ephemeral | CreateMode::EphemeralSequential)
+        matches!(
+            self,
+            CreateMode::Ephemeral | CreateMode::EphemeralSequential
+        )
     }
 
     /// True for modes whose name gets a sequence suffix.
@@ -231,7 +234,11 @@ mod tests {
             Ok(Some(2000))
         );
         assert!(ttl.clone().with_ttl(Duration::ZERO).ttl_millis().is_err());
-        assert!(ttl.with_ttl(MAX_TTL + Duration::from_millis(1)).ttl_millis().is_err());
+        assert!(
+            ttl.with_ttl(MAX_TTL + Duration::from_millis(1))
+                .ttl_millis()
+                .is_err()
+        );
         assert!(
             CreateOptions::persistent()
                 .with_ttl(Duration::from_secs(1))
@@ -242,7 +249,11 @@ mod tests {
 
     #[test]
     fn sequential_creates_accept_a_trailing_slash() {
-        assert!(CreateOptions::persistent_sequential().validate("/q/").is_ok());
+        assert!(
+            CreateOptions::persistent_sequential()
+                .validate("/q/")
+                .is_ok()
+        );
         assert!(CreateOptions::persistent().validate("/q/").is_err());
     }
 }

@@ -1,0 +1,224 @@
+//! Session lifecycle: expiry, disconnection and return, renewal, close, abandonment.
+
+use std::time::Duration;
+
+use zk_core::SessionState;
+
+use crate::ensemble::{FakeEnsemble, Link, ServerState};
+use crate::tree::NodeKind;
+
+impl ServerState {
+    /// The server ends a session: one transaction deletes its ephemeral nodes.
+    pub(crate) fn kill_session(&mut self, session_id: i64) {
+        if self.sessions.remove(&session_id).is_none() {
+            return;
+        }
+        let zxid = self.next_zxid();
+        let mut owned: Vec<String> = self
+            .tree
+            .iter()
+            .filter(|(_, node)| node.kind == NodeKind::Ephemeral(session_id))
+            .map(|(path, _)| path.clone())
+            .collect();
+        owned.sort_unstable();
+        for path in owned {
+            self.remove_node(&path, zxid);
+        }
+        self.flush_events();
+    }
+
+    /// Expires a live session now; false if there is none with that id.
+    pub(crate) fn expire_session(&mut self, session_id: i64) -> bool {
+        let Some(&client) = self.sessions.get(&session_id) else {
+            return false;
+        };
+        self.kill_session(session_id);
+        self.session_expired(client);
+        true
+    }
+
+    /// The client learns its session expired: watches end, and a new session opens if the
+    /// client renews and is connected.
+    fn session_expired(&mut self, client: u64) {
+        let c = self.client_mut(client);
+        if matches!(c.link, Link::AuthFailed | Link::Closed) {
+            // The handle is already finished; only the server-side session was left.
+            if c.abandoned {
+                self.clients.remove(&client);
+            }
+            return;
+        }
+        c.watches.end(SessionState::Expired);
+        c.generation += 1;
+        c.state_tx.send_replace(SessionState::Expired);
+        if c.abandoned {
+            self.clients.remove(&client);
+            return;
+        }
+        let reconnectable = c.link == Link::Connected && !c.terminal_expiry;
+        c.link = Link::Expired;
+        if reconnectable {
+            self.renew(client);
+        }
+    }
+
+    /// Opens a fresh session for a client whose previous one expired.
+    fn renew(&mut self, client: u64) {
+        let session_id = self.new_session(client);
+        let c = self.client_mut(client);
+        c.session_id = session_id;
+        c.link = Link::Connected;
+        c.generation += 1;
+        c.state_tx.send_replace(SessionState::SyncConnected);
+    }
+
+    /// Cuts the client's connection; returns its generation, or `None` if it was not connected.
+    fn cut(&mut self, client: u64) -> Option<u64> {
+        let zxid = self.zxid;
+        let c = self.clients.get_mut(&client)?;
+        if c.link != Link::Connected {
+            return None;
+        }
+        c.link = Link::Disconnected { last_zxid: zxid };
+        c.generation += 1;
+        c.state_tx.send_replace(SessionState::Disconnected);
+        c.watches.connection_event(SessionState::Disconnected);
+        Some(c.generation)
+    }
+
+    /// The connection returns (if nothing else happened since `generation`): the client
+    /// reports `SyncConnected` and its watches catch up as SetWatches would make them.
+    fn restore(&mut self, client: u64, generation: u64) {
+        let Some(c) = self.clients.get_mut(&client) else {
+            return;
+        };
+        if c.generation != generation {
+            return;
+        }
+        match c.link {
+            Link::Disconnected { last_zxid } => {
+                c.link = Link::Connected;
+                c.generation += 1;
+                c.state_tx.send_replace(SessionState::SyncConnected);
+                c.watches.connection_event(SessionState::SyncConnected);
+                let catch_up = c.watches.catch_up(&self.tree, last_zxid);
+                for (event_type, path) in catch_up {
+                    c.watches.fire(event_type, &path);
+                }
+            }
+            Link::Expired if !c.terminal_expiry => self.renew(client),
+            _ => {}
+        }
+    }
+
+    /// A connection drop and immediate return, as after a lost request.
+    pub(crate) fn blip(&mut self, client: u64) {
+        if let Some(generation) = self.cut(client) {
+            self.restore(client, generation);
+        }
+    }
+
+    /// The client closes: the session ends with its ephemerals, every watch resolves `Closed`.
+    pub(crate) fn close_client(&mut self, client: u64) {
+        let c = self.client(client);
+        if c.link == Link::Closed {
+            return;
+        }
+        let session_id = c.session_id;
+        self.kill_session(session_id);
+        let c = self.client_mut(client);
+        c.link = Link::Closed;
+        c.generation += 1;
+        c.watches.end(SessionState::Closed);
+        c.state_tx.send_replace(SessionState::Closed);
+    }
+
+    /// Authentication failed: the handle is finished; the session lingers until it times out.
+    pub(crate) fn auth_failed(&mut self, client: u64) -> (i64, Duration) {
+        let c = self.client_mut(client);
+        c.link = Link::AuthFailed;
+        c.generation += 1;
+        c.watches.end(SessionState::AuthFailed);
+        c.state_tx.send_replace(SessionState::AuthFailed);
+        (c.session_id, c.timeout)
+    }
+
+    /// Every handle of the client was dropped: returns the session left to time out, if any.
+    pub(crate) fn abandon(&mut self, client: u64) -> Option<(i64, Duration)> {
+        let c = self.clients.get_mut(&client)?;
+        c.abandoned = true;
+        let session_id = c.session_id;
+        let timeout = c.timeout;
+        if self.sessions.contains_key(&session_id) {
+            Some((session_id, timeout))
+        } else {
+            self.clients.remove(&client);
+            None
+        }
+    }
+
+    fn client_of_session(&self, session_id: i64) -> Option<u64> {
+        self.sessions.get(&session_id).copied()
+    }
+}
+
+impl FakeEnsemble {
+    /// Cuts a session's connection for `duration`; see [`crate::Faults::disconnect`].
+    pub(crate) fn disconnect(&self, session_id: i64, duration: Duration) -> bool {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return false;
+        }
+        let cut = self.with_state(|st| {
+            let client = st.client_of_session(session_id)?;
+            let generation = st.cut(client)?;
+            Some((client, generation, st.client(client).timeout))
+        });
+        let Some((client, generation, timeout)) = cut else {
+            return false;
+        };
+        let weak = self.downgrade();
+        tokio::spawn(async move {
+            if duration < timeout {
+                tokio::time::sleep(duration).await;
+                if let Some(ensemble) = FakeEnsemble::upgrade(&weak) {
+                    ensemble.with_state(|st| st.restore(client, generation));
+                }
+                return;
+            }
+            tokio::time::sleep(timeout).await;
+            let Some(ensemble) = FakeEnsemble::upgrade(&weak) else {
+                return;
+            };
+            let expired = ensemble.with_state(|st| {
+                let current = st.clients.get(&client)?.generation;
+                (current == generation && st.expire_session(session_id))
+                    .then(|| st.clients.get(&client).map(|c| c.generation))
+                    .flatten()
+            });
+            drop(ensemble);
+            let Some(generation) = expired else {
+                return;
+            };
+            tokio::time::sleep(duration - timeout).await;
+            if let Some(ensemble) = FakeEnsemble::upgrade(&weak) {
+                ensemble.with_state(|st| st.restore(client, generation));
+            }
+        });
+        true
+    }
+
+    /// Expires `session_id` after `timeout`, as the server does for a silent session.
+    pub(crate) fn expire_later(&self, session_id: i64, timeout: Duration) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.with_state(|st| st.expire_session(session_id));
+            return;
+        }
+        let weak = self.downgrade();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(ensemble) = FakeEnsemble::upgrade(&weak) {
+                ensemble.with_state(|st| st.expire_session(session_id));
+            }
+        });
+    }
+}
