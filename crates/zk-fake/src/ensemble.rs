@@ -26,6 +26,7 @@ pub(crate) struct Config {
     pub(crate) epoch_millis: i64,
     pub(crate) super_digest: Option<String>,
     pub(crate) multi_create_stat: bool,
+    pub(crate) reconnect_delay: Duration,
 }
 
 impl Default for Config {
@@ -38,6 +39,7 @@ impl Default for Config {
             epoch_millis: 1_700_000_000_000,
             super_digest: None,
             multi_create_stat: false,
+            reconnect_delay: Duration::from_millis(1),
         }
     }
 }
@@ -93,6 +95,14 @@ impl FakeEnsembleBuilder {
     /// 3.8.0 does; 3.8.2+ and 3.9 report it).
     pub fn multi_create_stat(mut self, enabled: bool) -> Self {
         self.config.multi_create_stat = enabled;
+        self
+    }
+
+    /// How long a handle takes to reconnect after a lost connection, or to open a new session
+    /// after expiry (default 1 ms of tokio time), so state watchers see `Disconnected` or
+    /// `Expired` before `SyncConnected`.
+    pub fn reconnect_delay(mut self, delay: Duration) -> Self {
+        self.config.reconnect_delay = delay;
         self
     }
 

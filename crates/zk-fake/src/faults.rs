@@ -97,11 +97,11 @@ impl OpMatcher {
 #[non_exhaustive]
 pub enum Fault {
     /// The connection drops before the request reaches the server: nothing is applied, the
-    /// caller gets `ConnectionLoss`, and the session reconnects at once (`Disconnected`, then
-    /// `SyncConnected`).
+    /// caller gets `ConnectionLoss`, and the handle reports `Disconnected`, then `SyncConnected`
+    /// after the ensemble's reconnect delay (requests in between fail with `ConnectionLoss`).
     ConnectionLossBeforeApply,
     /// The connection drops after the server applied the request but before the reply: the
-    /// effect is visible, the caller gets `ConnectionLoss`, and the session reconnects at once.
+    /// effect is visible, the caller gets `ConnectionLoss`, and the handle reconnects as above.
     ConnectionLossAfterApply,
     /// The operation fails with this error without being applied.
     Fail(Error),
@@ -206,11 +206,12 @@ impl Faults {
     /// Expires a live session now, as the server does when it hears nothing for the timeout.
     ///
     /// Its ephemeral nodes are deleted (other sessions' watches fire), its watches resolve with
-    /// `Expired`, and its handle reports `Expired`, then (unless built with terminal expiry)
-    /// opens a new session and reports `SyncConnected`.
+    /// `Expired`, and its handle reports `Expired`; then, after the ensemble's reconnect delay
+    /// and unless built with terminal expiry, it opens a new session and reports
+    /// `SyncConnected`. Operations in between fail with `SessionExpired`.
     /// Returns false if no live session has that id.
     pub fn expire_session(&self, session_id: i64) -> bool {
-        self.ensemble.with_state(|st| st.expire_session(session_id))
+        self.ensemble.expire_session(session_id)
     }
 
     /// Cuts a session's connection for `duration`.

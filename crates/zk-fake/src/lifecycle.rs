@@ -27,39 +27,44 @@ impl ServerState {
         self.flush_events();
     }
 
-    /// Expires a live session now; false if there is none with that id.
-    pub(crate) fn expire_session(&mut self, session_id: i64) -> bool {
-        let Some(&client) = self.sessions.get(&session_id) else {
-            return false;
-        };
+    /// Expires a live session now.
+    ///
+    /// Returns the client that held it, its generation afterwards, and whether it should open a
+    /// new session as soon as it reconnects (it was connected and renews); `None` if no live
+    /// session has that id.
+    pub(crate) fn expire_session(&mut self, session_id: i64) -> Option<(u64, u64, bool)> {
+        let client = *self.sessions.get(&session_id)?;
+        // An expiring session's connection is already dead, so it hears nothing of the deletion
+        // of its own ephemerals; its watches end with `Expired` instead.
+        let link = std::mem::replace(&mut self.client_mut(client).link, Link::Expired);
         self.kill_session(session_id);
-        self.session_expired(client);
-        true
+        self.client_mut(client).link = link;
+        let renew = self.session_expired(client);
+        let generation = self.clients.get(&client).map_or(0, |c| c.generation);
+        Some((client, generation, renew))
     }
 
-    /// The client learns its session expired: watches end, and a new session opens if the
-    /// client renews and is connected.
-    fn session_expired(&mut self, client: u64) {
+    /// The client learns its session expired: its watches end and it reports `Expired`.
+    /// Returns whether it should renew as soon as it reconnects.
+    fn session_expired(&mut self, client: u64) -> bool {
         let c = self.client_mut(client);
         if matches!(c.link, Link::AuthFailed | Link::Closed) {
             // The handle is already finished; only the server-side session was left.
             if c.abandoned {
                 self.clients.remove(&client);
             }
-            return;
+            return false;
         }
         c.watches.end(SessionState::Expired);
         c.generation += 1;
         c.state_tx.send_replace(SessionState::Expired);
         if c.abandoned {
             self.clients.remove(&client);
-            return;
+            return false;
         }
-        let reconnectable = c.link == Link::Connected && !c.terminal_expiry;
+        let renew = c.link == Link::Connected && !c.terminal_expiry;
         c.link = Link::Expired;
-        if reconnectable {
-            self.renew(client);
-        }
+        renew
     }
 
     /// Opens a fresh session for a client whose previous one expired.
@@ -73,7 +78,7 @@ impl ServerState {
     }
 
     /// Cuts the client's connection; returns its generation, or `None` if it was not connected.
-    fn cut(&mut self, client: u64) -> Option<u64> {
+    pub(crate) fn cut(&mut self, client: u64) -> Option<u64> {
         let zxid = self.zxid;
         let c = self.clients.get_mut(&client)?;
         if c.link != Link::Connected {
@@ -88,7 +93,7 @@ impl ServerState {
 
     /// The connection returns (if nothing else happened since `generation`): the client
     /// reports `SyncConnected` and its watches catch up as SetWatches would make them.
-    fn restore(&mut self, client: u64, generation: u64) {
+    pub(crate) fn restore(&mut self, client: u64, generation: u64) {
         let Some(c) = self.clients.get_mut(&client) else {
             return;
         };
@@ -108,13 +113,6 @@ impl ServerState {
             }
             Link::Expired if !c.terminal_expiry => self.renew(client),
             _ => {}
-        }
-    }
-
-    /// A connection drop and immediate return, as after a lost request.
-    pub(crate) fn blip(&mut self, client: u64) {
-        if let Some(generation) = self.cut(client) {
-            self.restore(client, generation);
         }
     }
 
@@ -191,9 +189,11 @@ impl FakeEnsemble {
             };
             let expired = ensemble.with_state(|st| {
                 let current = st.clients.get(&client)?.generation;
-                (current == generation && st.expire_session(session_id))
-                    .then(|| st.clients.get(&client).map(|c| c.generation))
-                    .flatten()
+                if current != generation {
+                    return None;
+                }
+                st.expire_session(session_id)
+                    .map(|(_, generation, _)| generation)
             });
             drop(ensemble);
             let Some(generation) = expired else {
@@ -207,17 +207,46 @@ impl FakeEnsemble {
         true
     }
 
+    /// Expires a live session now and lets its client renew after the reconnect delay.
+    pub(crate) fn expire_session(&self, session_id: i64) -> bool {
+        match self.with_state(|st| st.expire_session(session_id)) {
+            Some((client, generation, true)) => {
+                self.reconnect_later(client, generation);
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Brings a cut or expired client back after the reconnect delay (at once without a
+    /// runtime), unless something else happened to it meanwhile.
+    pub(crate) fn reconnect_later(&self, client: u64, generation: u64) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.with_state(|st| st.restore(client, generation));
+            return;
+        }
+        let delay = self.with_state(|st| st.config.reconnect_delay);
+        let weak = self.downgrade();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(ensemble) = FakeEnsemble::upgrade(&weak) {
+                ensemble.with_state(|st| st.restore(client, generation));
+            }
+        });
+    }
+
     /// Expires `session_id` after `timeout`, as the server does for a silent session.
     pub(crate) fn expire_later(&self, session_id: i64, timeout: Duration) {
         if tokio::runtime::Handle::try_current().is_err() {
-            self.with_state(|st| st.expire_session(session_id));
+            self.expire_session(session_id);
             return;
         }
         let weak = self.downgrade();
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
             if let Some(ensemble) = FakeEnsemble::upgrade(&weak) {
-                ensemble.with_state(|st| st.expire_session(session_id));
+                ensemble.expire_session(session_id);
             }
         });
     }

@@ -109,10 +109,12 @@ impl fmt::Debug for FakeSession {
     }
 }
 
-/// The outcome of one operation under the lock: the result, and when its reply may arrive.
+/// The outcome of one operation under the lock: the result, when its reply may arrive, and
+/// the connection generation to restore if the operation cost the connection.
 struct Outcome<T> {
     result: Result<T>,
     reply_at: Option<Instant>,
+    reconnect: Option<u64>,
 }
 
 impl ServerState {
@@ -127,6 +129,12 @@ impl ServerState {
         let immediate = |result| Outcome {
             result,
             reply_at: None,
+            reconnect: None,
+        };
+        let lost = |st: &mut ServerState| Outcome {
+            result: Err(Error::ConnectionLoss),
+            reply_at: None,
+            reconnect: st.cut(client),
         };
         let session_id = match self.usable(client) {
             Ok(id) => id,
@@ -139,10 +147,7 @@ impl ServerState {
         };
         let mut delay = None;
         match fault {
-            Some(Fault::ConnectionLossBeforeApply) => {
-                self.blip(client);
-                return immediate(Err(Error::ConnectionLoss));
-            }
+            Some(Fault::ConnectionLossBeforeApply) => return lost(self),
             Some(Fault::Fail(error)) => return immediate(Err(error)),
             Some(Fault::DelayReply(by)) => delay = Some(by),
             _ => {}
@@ -150,8 +155,7 @@ impl ServerState {
         let result = op(self, client);
         self.flush_events();
         if fault == Some(Fault::ConnectionLossAfterApply) {
-            self.blip(client);
-            return immediate(Err(Error::ConnectionLoss));
+            return lost(self);
         }
         let c = self.client_mut(client);
         let reply_at = match (delay, c.reply_at) {
@@ -163,7 +167,11 @@ impl ServerState {
                 c.reply_at
             }
         };
-        Outcome { result, reply_at }
+        Outcome {
+            result,
+            reply_at,
+            reconnect: None,
+        }
     }
 }
 
@@ -200,6 +208,9 @@ impl FakeSession {
         });
         if sweep {
             sweeper::ensure_running(ensemble);
+        }
+        if let Some(generation) = outcome.reconnect {
+            ensemble.reconnect_later(self.inner.client, generation);
         }
         if let Some(at) = outcome.reply_at {
             tokio::time::sleep_until(at).await;

@@ -1,0 +1,5 @@
+//! Integration tests of the fake ensemble: fault injection, session lifecycle, sweeping.
+
+mod faults;
+mod lifecycle;
+mod sweeping;
