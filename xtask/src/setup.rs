@@ -55,11 +55,11 @@ fn ensure_zookeeper() -> Result<(), Failure> {
         return Err(format!("apt-get is not available; {ZOOKEEPER_HINT}"));
     }
     // Root runs apt-get directly; anyone else needs sudo that does not ask for a password,
-    // since CI has no terminal.
+    // since CI has no terminal. `env` carries DEBIAN_FRONTEND past sudo's environment reset.
     let prefix: &[&str] = if is_root() {
-        &[]
+        &["env", "DEBIAN_FRONTEND=noninteractive"]
     } else if succeeds(Command::new("sudo").args(["-n", "true"])) {
-        &["sudo", "-n", "--preserve-env=DEBIAN_FRONTEND"]
+        &["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
     } else {
         return Err(format!(
             "not running as root and sudo needs a password or is missing; {ZOOKEEPER_HINT}"
@@ -69,19 +69,12 @@ fn ensure_zookeeper() -> Result<(), Failure> {
         ("apt-get update", &["apt-get", "update"][..]),
         (
             "apt-get install",
-            &[
-                "apt-get",
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "zookeeper",
-            ][..],
+            &["apt-get", "install", "-y", "zookeeper"][..],
         ),
     ] {
         let argv: Vec<&str> = prefix.iter().chain(args).copied().collect();
         Step::new(name, argv[0])
             .args(&argv[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive")
             .run()
             .map_err(|e| format!("{e}\n  {ZOOKEEPER_HINT}"))?;
     }
