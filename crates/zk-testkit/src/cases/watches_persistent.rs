@@ -1,0 +1,258 @@
+//! Persistent and persistent-recursive watches (`add_watch`).
+
+use futures::StreamExt;
+use zk_core::{Acl, AddWatchMode, CoordinatorExt, CreateOptions, EventType, Op, SessionState};
+
+use crate::backend::Backend;
+use crate::root::TestRoot;
+use crate::support::{assert_quiet, barrier, event, next, node, persistent, session, supports};
+use crate::timing::within;
+
+fn has_persistent_watches(backend: &dyn Backend) -> bool {
+    supports(backend, |c| c.persistent_watches, "persistent watches")
+}
+
+/// A persistent watch on a node (which need not exist) reports its creation, every data change,
+/// child creates and deletes, and its deletion (vector addwatch-persistent).
+pub async fn persistent_watch_sees_node_events(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let path = root.join("pw");
+    let kid = root.join("pw/c");
+    let mut watch = zk.add_watch(&path, AddWatchMode::Persistent).await.unwrap();
+    writer.create(&path, b"", &persistent()).await.unwrap();
+    assert_eq!(next(&mut watch).await, node(EventType::NodeCreated, &path));
+    writer.set_data(&path, b"1", None).await.unwrap();
+    writer.set_data(&path, b"2", None).await.unwrap();
+    assert_eq!(
+        next(&mut watch).await,
+        node(EventType::NodeDataChanged, &path)
+    );
+    assert_eq!(
+        next(&mut watch).await,
+        node(EventType::NodeDataChanged, &path)
+    );
+    writer.create(&kid, b"", &persistent()).await.unwrap();
+    assert_eq!(
+        next(&mut watch).await,
+        node(EventType::NodeChildrenChanged, &path)
+    );
+    writer.delete(&kid, None).await.unwrap();
+    assert_eq!(
+        next(&mut watch).await,
+        node(EventType::NodeChildrenChanged, &path)
+    );
+    writer.delete(&path, None).await.unwrap();
+    assert_eq!(next(&mut watch).await, node(EventType::NodeDeleted, &path));
+    barrier(&*zk, root.path()).await;
+    assert_quiet(&mut watch, "after the node's deletion");
+    root.finish().await;
+}
+
+/// A (non-recursive) persistent watch ignores grandchildren and children's data.
+pub async fn persistent_watch_ignores_descendants(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let path = root.join("pw");
+    let kid = root.join("pw/c");
+    zk.create(&path, b"", &persistent()).await.unwrap();
+    zk.create(&kid, b"", &persistent()).await.unwrap();
+    let mut watch = zk.add_watch(&path, AddWatchMode::Persistent).await.unwrap();
+    writer.set_data(&kid, b"x", None).await.unwrap();
+    writer
+        .create(&root.join("pw/c/d"), b"", &persistent())
+        .await
+        .unwrap();
+    writer.delete(&root.join("pw/c/d"), None).await.unwrap();
+    barrier(&*zk, &path).await;
+    assert_quiet(&mut watch, "descendant changes");
+    root.finish().await;
+}
+
+/// A recursive watch reports creates, data changes and deletes in the whole subtree, and
+/// never `NodeChildrenChanged` (vector addwatch-persistent-recursive).
+pub async fn recursive_watch_sees_the_subtree(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let tree = root.join("tree");
+    let (a, b) = (root.join("tree/a"), root.join("tree/a/b"));
+    let mut watch = zk
+        .add_watch(&tree, AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    writer.create(&tree, b"", &persistent()).await.unwrap();
+    writer.create(&a, b"", &persistent()).await.unwrap();
+    writer.create(&b, b"", &persistent()).await.unwrap();
+    writer.set_data(&a, b"1", None).await.unwrap();
+    writer.set_data(&a, b"2", None).await.unwrap();
+    writer.delete(&b, None).await.unwrap();
+    let expected = vec![
+        node(EventType::NodeCreated, &tree),
+        node(EventType::NodeCreated, &a),
+        node(EventType::NodeCreated, &b),
+        node(EventType::NodeDataChanged, &a),
+        node(EventType::NodeDataChanged, &a),
+        node(EventType::NodeDeleted, &b),
+    ];
+    for want in expected {
+        assert_eq!(next(&mut watch).await, want);
+    }
+    barrier(&*zk, &tree).await;
+    assert_quiet(&mut watch, "recursive watches get no NodeChildrenChanged");
+    root.finish().await;
+}
+
+/// A recursive watch gets no `NodeChildrenChanged` even when the same session also holds a
+/// one-shot child watch below it, which does get it (ZOOKEEPER-4475).
+pub async fn recursive_watch_never_gets_children_changed(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let tree = root.join("tree");
+    let dir = root.join("tree/dir");
+    zk.create(&tree, b"", &persistent()).await.unwrap();
+    zk.create(&dir, b"", &persistent()).await.unwrap();
+    let mut watch = zk
+        .add_watch(&tree, AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    let (_, _, child_watch) = zk.watch_children(&dir).await.unwrap();
+    let kid = root.join("tree/dir/kid");
+    writer.create(&kid, b"", &persistent()).await.unwrap();
+    assert_eq!(
+        event(child_watch).await,
+        node(EventType::NodeChildrenChanged, &dir)
+    );
+    assert_eq!(next(&mut watch).await, node(EventType::NodeCreated, &kid));
+    barrier(&*zk, &tree).await;
+    assert_quiet(&mut watch, "no NodeChildrenChanged for the recursive watch");
+    root.finish().await;
+}
+
+/// Every persistent watch of a session on a path gets each event.
+pub async fn persistent_watches_fan_out(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, other, writer) = (
+        root.session().await,
+        root.session().await,
+        root.session().await,
+    );
+    let path = root.join("n");
+    let mut first = zk.add_watch(&path, AddWatchMode::Persistent).await.unwrap();
+    let mut second = zk.add_watch(&path, AddWatchMode::Persistent).await.unwrap();
+    let mut recursive = zk
+        .add_watch(root.path(), AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    let mut theirs = other
+        .add_watch(&path, AddWatchMode::Persistent)
+        .await
+        .unwrap();
+    writer.create(&path, b"", &persistent()).await.unwrap();
+    let created = node(EventType::NodeCreated, &path);
+    for watch in [&mut first, &mut second, &mut recursive, &mut theirs] {
+        assert_eq!(next(watch).await, created);
+    }
+    root.finish().await;
+}
+
+/// `set_acl` fires nothing on persistent watches; a multi fires each op's events after the
+/// transaction, in order.
+pub async fn persistent_watch_set_acl_and_multi(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let tree = root.join("tree");
+    zk.create(&tree, b"", &persistent()).await.unwrap();
+    let mut watch = zk
+        .add_watch(&tree, AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    writer
+        .set_acl(&tree, &Acl::open_unsafe(), None)
+        .await
+        .unwrap();
+    barrier(&*zk, &tree).await;
+    assert_quiet(&mut watch, "setACL");
+    let (a, b) = (root.join("tree/a"), root.join("tree/b"));
+    writer
+        .multi(&[
+            Op::create(a.clone(), Vec::new(), persistent()),
+            Op::create(b.clone(), Vec::new(), persistent()),
+            Op::set_data(tree.clone(), b"x".to_vec(), None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(next(&mut watch).await, node(EventType::NodeCreated, &a));
+    assert_eq!(next(&mut watch).await, node(EventType::NodeCreated, &b));
+    assert_eq!(
+        next(&mut watch).await,
+        node(EventType::NodeDataChanged, &tree)
+    );
+    root.finish().await;
+}
+
+/// A recursive watch sees an ephemeral node of another session vanish when that session closes.
+pub async fn recursive_watch_sees_ephemeral_cleanup(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, owner) = (root.session().await, root.session().await);
+    let tree = root.join("tree");
+    zk.create(&tree, b"", &persistent()).await.unwrap();
+    let mut watch = zk
+        .add_watch(&tree, AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    let eph = root.join("tree/e");
+    owner
+        .create(&eph, b"", &CreateOptions::ephemeral())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut watch).await, node(EventType::NodeCreated, &eph));
+    owner.close().await.unwrap();
+    assert_eq!(next(&mut watch).await, node(EventType::NodeDeleted, &eph));
+    root.finish().await;
+}
+
+/// When its session closes, a persistent watch yields a `Closed` session event, then ends.
+pub async fn persistent_watch_ends_with_closed(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let zk = root.session().await;
+    let mut watch = zk
+        .add_watch(&root.join("n"), AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    zk.close().await.unwrap();
+    assert_eq!(next(&mut watch).await, session(SessionState::Closed));
+    assert_eq!(within(watch.next()).await, None, "the stream ends");
+    // The session is gone; the admin session still sees the tree unharmed.
+    assert!(
+        root.admin()
+            .get_if_exists(root.path())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    root.finish().await;
+}

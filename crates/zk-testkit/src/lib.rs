@@ -1,0 +1,124 @@
+//! The conformance suite for every [`zk_core::Coordinator`] backend, plus test timing helpers.
+//!
+//! The same cases run against the in-memory `zk-fake` ensemble and, through the wire client,
+//! against a real ZooKeeper 3.8 server, so both backends are held to ZooKeeper's documented
+//! behaviour: error precedence, Stat bookkeeping, sequence counters, ACLs, watch firing rules,
+//! sessions, containers and TTL nodes.
+//!
+//! A backend implements [`Backend`] (open a session, report [`Capabilities`], expire a session
+//! if it can), then stamps one test per case with [`conformance_suite!`]:
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use zk_core::Coordinator;
+//! use zk_testkit::{Backend, Capabilities};
+//!
+//! struct FakeBackend(zk_fake::FakeEnsemble);
+//!
+//! #[async_trait::async_trait]
+//! impl Backend for FakeBackend {
+//!     fn name(&self) -> &str { "fake" }
+//!     async fn connect(&self) -> Arc<dyn Coordinator> { Arc::new(self.0.connect()) }
+//!     fn capabilities(&self) -> Capabilities { Capabilities::all() }
+//!     async fn expire_session(&self, session: &dyn Coordinator) -> bool {
+//!         self.0.faults().expire_session(session.session_id())
+//!     }
+//! }
+//!
+//! zk_testkit::conformance_suite!(backend = FakeBackend(zk_fake::FakeEnsemble::new()), time = paused);
+//! ```
+//!
+//! Each case creates its own root `/t-<uuid>` ([`TestRoot`]) and removes it at the end.
+//! Waits are bounded by [`timing::within`], whose limit [`timing::test_timeout`] scales with
+//! the `ZK_TEST_TIMEOUT_SCALE` environment variable; the suite never sleeps.
+#![forbid(unsafe_code)]
+
+mod backend;
+pub mod cases;
+mod root;
+mod suite;
+mod support;
+pub mod timing;
+
+use std::time::Duration;
+
+pub use backend::{Backend, Capabilities};
+pub use root::{ADMIN_PASSWORD, ADMIN_USER, TestRoot};
+
+__with_cases!(__case_names!(()));
+
+/// The overall limit for one case: six times [`timing::test_timeout`], since a case may wait
+/// several times.
+pub fn case_timeout() -> Duration {
+    timing::test_timeout() * 6
+}
+
+/// Re-exports the generated tests rely on; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tokio;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    const SOURCES: &[(&str, &str)] = &[
+        ("create", include_str!("cases/create.rs")),
+        ("delete", include_str!("cases/delete.rs")),
+        ("data", include_str!("cases/data.rs")),
+        ("children", include_str!("cases/children.rs")),
+        ("acl_auth", include_str!("cases/acl_auth.rs")),
+        ("multi", include_str!("cases/multi.rs")),
+        ("multi_read", include_str!("cases/multi_read.rs")),
+        ("watches_oneshot", include_str!("cases/watches_oneshot.rs")),
+        (
+            "watches_persistent",
+            include_str!("cases/watches_persistent.rs"),
+        ),
+        (
+            "sessions_ephemerals",
+            include_str!("cases/sessions_ephemerals.rs"),
+        ),
+        ("containers_ttl", include_str!("cases/containers_ttl.rs")),
+        ("ext_helpers", include_str!("cases/ext_helpers.rs")),
+        ("validation", include_str!("cases/validation.rs")),
+    ];
+
+    #[test]
+    fn there_are_enough_cases() {
+        assert!(CASES.len() >= 60, "only {} cases", CASES.len());
+    }
+
+    #[test]
+    fn case_names_are_unique_and_qualified() {
+        let unique: HashSet<&str> = CASES.iter().copied().collect();
+        assert_eq!(unique.len(), CASES.len());
+        assert!(
+            CASES.iter().all(|c| c.split("::").count() == 2),
+            "{CASES:?}"
+        );
+    }
+
+    #[test]
+    fn every_case_function_is_in_the_suite() {
+        let mut defined = Vec::new();
+        for (module, source) in SOURCES {
+            for line in source.lines() {
+                if let Some(rest) = line.strip_prefix("pub async fn ") {
+                    let name = rest.split('(').next().unwrap_or_default();
+                    defined.push(format!("{module}::{name}"));
+                }
+            }
+        }
+        let listed: Vec<String> = CASES.iter().map(|c| (*c).to_owned()).collect();
+        assert_eq!(defined, listed, "the case list in suite.rs is out of date");
+    }
+
+    #[test]
+    fn case_timeout_covers_several_waits() {
+        assert_eq!(case_timeout(), timing::test_timeout() * 6);
+        assert!(case_timeout() > timing::test_timeout());
+    }
+}
