@@ -28,6 +28,7 @@ mod error;
 mod ext;
 pub mod limits;
 pub mod path;
+pub mod proto;
 #[cfg(test)]
 mod send_sync;
 mod types;
