@@ -102,6 +102,8 @@ macro_rules! __with_cases {
                 watches_of_several_sessions_fire,
                 multi_fires_after_the_transaction,
                 oneshot_watch_resolves_closed_on_close,
+                data_watch_reports_only_the_first_change,
+                exist_watch_reports_the_create_of_a_short_lived_node,
             ],
             watches_persistent: [
                 persistent_watch_sees_node_events,
@@ -121,6 +123,7 @@ macro_rules! __with_cases {
                 expiry_deletes_ephemerals_and_ends_watches,
                 expiry_ends_persistent_watches,
                 ephemerals_belong_to_their_session,
+                ephemeral_deleted_by_another_session,
             ],
             containers_ttl: [
                 container_reports_zero_owner,

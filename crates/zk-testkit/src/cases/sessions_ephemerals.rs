@@ -176,3 +176,29 @@ pub async fn ephemerals_belong_to_their_session(backend: &dyn Backend) {
     assert_eq!(still.ephemeral_owner, b.session_id());
     root.finish().await;
 }
+
+/// Another session may delete an ephemeral node; a persistent node later created at the same
+/// path belongs to nobody and survives the first owner's close.
+pub async fn ephemeral_deleted_by_another_session(backend: &dyn Backend) {
+    let root = TestRoot::new(backend).await;
+    let (owner, other) = (root.session().await, root.session().await);
+    let path = root.join("e");
+    owner
+        .create(&path, b"", &CreateOptions::ephemeral())
+        .await
+        .unwrap();
+    other.delete(&path, None).await.unwrap();
+    let recreated = other.create(&path, b"p", &persistent()).await.unwrap();
+    assert_eq!(recreated.stat.ephemeral_owner, 0);
+    if backend.capabilities().get_ephemerals {
+        assert!(owner.get_ephemerals(root.path()).await.unwrap().is_empty());
+    }
+    owner.close().await.unwrap();
+    other.sync(&path).await.unwrap();
+    let (data, stat) = other.get_data(&path).await.unwrap();
+    assert_eq!(
+        (data.as_slice(), stat.czxid),
+        (&b"p"[..], recreated.stat.czxid)
+    );
+    root.finish().await;
+}

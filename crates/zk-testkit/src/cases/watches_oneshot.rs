@@ -341,3 +341,44 @@ pub async fn oneshot_watch_resolves_closed_on_close(backend: &dyn Backend) {
     assert_eq!(event(exist_watch).await, session(SessionState::Closed));
     root.finish().await;
 }
+
+/// A data watch reports the first event only: a delete followed by a re-create gives
+/// `NodeDeleted`, and a new watch sees the new node.
+pub async fn data_watch_reports_only_the_first_change(backend: &dyn Backend) {
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let path = root.join("n");
+    let first = zk.create(&path, b"old", &persistent()).await.unwrap();
+    let (_, _, watch) = zk.watch_data(&path).await.unwrap();
+    writer.delete(&path, None).await.unwrap();
+    let second = writer.create(&path, b"new", &persistent()).await.unwrap();
+    assert_eq!(event(watch).await, node(EventType::NodeDeleted, &path));
+    barrier(&*zk, &path).await;
+    let (data, stat, mut again) = zk.watch_data(&path).await.unwrap();
+    assert_eq!(data, b"new");
+    assert_eq!(stat.czxid, second.stat.czxid);
+    assert!(stat.czxid > first.stat.czxid);
+    barrier(&*zk, &path).await;
+    assert_pending(&mut again, "nothing changed since the new watch");
+    root.finish().await;
+}
+
+/// An exist watch on a missing node reports the create, not the delete that follows it.
+pub async fn exist_watch_reports_the_create_of_a_short_lived_node(backend: &dyn Backend) {
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let path = root.join("blip");
+    let (_, watch) = zk.watch_exists(&path).await.unwrap();
+    writer
+        .create(&path, b"", &CreateOptions::ephemeral())
+        .await
+        .unwrap();
+    writer.delete(&path, None).await.unwrap();
+    assert_eq!(event(watch).await, node(EventType::NodeCreated, &path));
+    barrier(&*zk, &path).await;
+    let (stat, mut again) = zk.watch_exists(&path).await.unwrap();
+    assert_eq!(stat, None);
+    barrier(&*zk, &path).await;
+    assert_pending(&mut again, "no change since the new watch");
+    root.finish().await;
+}
