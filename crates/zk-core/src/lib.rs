@@ -33,7 +33,7 @@ pub mod proto;
 mod send_sync;
 mod types;
 pub mod validate;
-mod watch;
+pub mod watch;
 
 pub use coordinator::Coordinator;
 pub use error::{Error, Result};

@@ -14,7 +14,7 @@ use crate::acl_check::{CLIENT_IP, authenticate};
 use crate::faults::{FaultPlan, Faults};
 use crate::session::{FakeSession, SessionOptions};
 use crate::tree::Tree;
-use crate::watches::Watches;
+use zk_core::watch::WatchRegistry;
 
 /// Settings of a [`FakeEnsemble`], fixed when it is built.
 #[derive(Debug, Clone)]
@@ -259,7 +259,7 @@ pub(crate) struct Client {
     pub(crate) terminal_expiry: bool,
     pub(crate) identities: Vec<Id>,
     pub(crate) link: Link,
-    pub(crate) watches: Watches,
+    pub(crate) watches: WatchRegistry,
     /// Bumped by every connection change, so stale timers know to do nothing.
     pub(crate) generation: u64,
     /// No reply of this client may arrive before this instant (keeps delayed replies in order).
@@ -352,7 +352,7 @@ impl ServerState {
                 terminal_expiry: options.terminal_expiry,
                 identities: vec![Id::new("ip", CLIENT_IP)],
                 link: Link::Connected,
-                watches: Watches::default(),
+                watches: WatchRegistry::default(),
                 generation: 0,
                 reply_at: None,
                 abandoned: false,

@@ -164,7 +164,8 @@ impl FaultPlan {
 ///     .fail_next(OpMatcher::op(OpKind::Create), Fault::ConnectionLossAfterApply);
 /// let result = zk.create("/job", b"", &CreateOptions::persistent()).await;
 /// assert_eq!(result.unwrap_err(), Error::ConnectionLoss);
-/// // The create was applied even though its reply was lost.
+/// // The handle reconnects; the create was applied even though its reply was lost.
+/// zk.session_state().wait_for(|s| s.is_connected()).await.unwrap();
 /// assert!(zk.exists("/job").await.unwrap().is_some());
 /// # }
 /// ```

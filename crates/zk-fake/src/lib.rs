@@ -35,8 +35,10 @@
 //! ensemble.faults().expire_session(worker.session_id());
 //! assert_eq!(watch.await.event_type, EventType::NodeDeleted);
 //!
-//! // The worker's handle opened a new session and can rebuild its state.
-//! assert_eq!(*worker.session_state().borrow(), SessionState::SyncConnected);
+//! // The worker's handle reports the expiry, opens a new session and can rebuild its state.
+//! let mut state = worker.session_state();
+//! assert_eq!(*state.borrow_and_update(), SessionState::Expired);
+//! state.wait_for(|s| *s == SessionState::SyncConnected).await.unwrap();
 //! worker.create("/worker", b"idle", &CreateOptions::ephemeral()).await?;
 //! # Ok(()) }
 //! ```
@@ -48,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 mod acl_check;
+mod catch_up;
 mod ensemble;
 mod faults;
 mod lifecycle;
@@ -55,7 +58,6 @@ mod ops;
 mod session;
 mod sweeper;
 mod tree;
-mod watches;
 
 pub use ensemble::{FakeEnsemble, FakeEnsembleBuilder};
 pub use faults::{Fault, Faults, OpKind, OpMatcher};

@@ -106,7 +106,7 @@ impl ServerState {
                 c.generation += 1;
                 c.state_tx.send_replace(SessionState::SyncConnected);
                 c.watches.connection_event(SessionState::SyncConnected);
-                let catch_up = c.watches.catch_up(&self.tree, last_zxid);
+                let catch_up = crate::catch_up::catch_up(&c.watches, &self.tree, last_zxid);
                 for (event_type, path) in catch_up {
                     c.watches.fire(event_type, &path);
                 }

@@ -1,17 +1,18 @@
-//! One session's watches and ZooKeeper's rules for which events reach which of them.
+//! The watch registry: one session's watches and the rules for dispatching events to them.
 
 use rustc_hash::FxHashMap;
-use zk_core::path::ancestors;
-use zk_core::{AddWatchMode, EventType, OneshotSender, PersistentSender, SessionState, WatchEvent};
 
-use crate::tree::Tree;
+use crate::path::ancestors;
+use crate::types::event::{AddWatchMode, EventType, SessionState, WatchEvent};
+use crate::watch::{OneshotSender, PersistentSender};
 
-/// The watches one session holds, as its client library would keep them.
+/// The watches one session holds, and ZooKeeper's rules for which event reaches which of them.
 ///
 /// The server sends one notification per event per session; this registry fans it out to every
-/// local watcher that matches, which is what a real client does.
+/// local watcher that matches (protocol reference, section 10.5).
+/// Both backends use it, so they dispatch identically; applications never need it.
 #[derive(Debug, Default)]
-pub(crate) struct Watches {
+pub struct WatchRegistry {
     /// Data watches set by getData, or by exists on an existing node.
     data: FxHashMap<String, Vec<OneshotSender>>,
     /// Exist watches set by exists on a missing node.
@@ -48,8 +49,9 @@ fn fire_persistent(
     }
 }
 
-impl Watches {
-    pub(crate) fn is_empty(&self) -> bool {
+impl WatchRegistry {
+    /// True when no watch is registered.
+    pub fn is_empty(&self) -> bool {
         self.data.is_empty()
             && self.exist.is_empty()
             && self.child.is_empty()
@@ -57,19 +59,23 @@ impl Watches {
             && self.recursive.is_empty()
     }
 
-    pub(crate) fn add_data(&mut self, path: &str, tx: OneshotSender) {
+    /// Registers a data watch (getData, or exists on an existing node).
+    pub fn add_data(&mut self, path: &str, tx: OneshotSender) {
         push_oneshot(&mut self.data, path, tx);
     }
 
-    pub(crate) fn add_exist(&mut self, path: &str, tx: OneshotSender) {
+    /// Registers an exist watch (exists on a missing node).
+    pub fn add_exist(&mut self, path: &str, tx: OneshotSender) {
         push_oneshot(&mut self.exist, path, tx);
     }
 
-    pub(crate) fn add_child(&mut self, path: &str, tx: OneshotSender) {
+    /// Registers a child watch.
+    pub fn add_child(&mut self, path: &str, tx: OneshotSender) {
         push_oneshot(&mut self.child, path, tx);
     }
 
-    pub(crate) fn add_persistent(&mut self, path: &str, mode: AddWatchMode, tx: PersistentSender) {
+    /// Registers a persistent or persistent-recursive watch.
+    pub fn add_persistent(&mut self, path: &str, mode: AddWatchMode, tx: PersistentSender) {
         let map = match mode {
             AddWatchMode::Persistent => &mut self.persistent,
             AddWatchMode::PersistentRecursive => &mut self.recursive,
@@ -80,7 +86,7 @@ impl Watches {
     }
 
     /// Delivers one node event to every matching watcher; one-shot watchers are consumed.
-    pub(crate) fn fire(&mut self, event_type: EventType, path: &str) {
+    pub fn fire(&mut self, event_type: EventType, path: &str) {
         if self.is_empty() {
             return;
         }
@@ -109,7 +115,7 @@ impl Watches {
     }
 
     /// Tells persistent watchers about a connection change; one-shot watches wait it out.
-    pub(crate) fn connection_event(&mut self, state: SessionState) {
+    pub fn connection_event(&mut self, state: SessionState) {
         let event = WatchEvent::session(state);
         for map in [&mut self.persistent, &mut self.recursive] {
             map.retain(|_, list| {
@@ -121,7 +127,7 @@ impl Watches {
 
     /// Ends every watch with a session-ending state: each one-shot watch resolves with it, each
     /// persistent watch yields it and then ends.
-    pub(crate) fn end(&mut self, state: SessionState) {
+    pub fn end(&mut self, state: SessionState) {
         let event = WatchEvent::session(state);
         for map in [&mut self.data, &mut self.exist, &mut self.child] {
             for (_, list) in map.drain() {
@@ -139,47 +145,77 @@ impl Watches {
         }
     }
 
-    /// The events SetWatches would send after a reconnect, for changes made since `last_zxid`.
-    ///
-    /// Persistent watches get no catch-up events: what happened while away is lost to them.
-    pub(crate) fn catch_up(&self, tree: &Tree, last_zxid: i64) -> Vec<(EventType, String)> {
-        let mut events = Vec::new();
-        let live = |list: &Vec<OneshotSender>| list.iter().any(|s| !s.is_closed());
-        for (path, _) in self.data.iter().filter(|(_, l)| live(l)) {
-            match tree.get(path) {
-                None => events.push((EventType::NodeDeleted, path.clone())),
-                Some(node) if node.stat.mzxid > last_zxid => {
-                    events.push((EventType::NodeDataChanged, path.clone()))
-                }
-                Some(_) => {}
-            }
+    fn live_paths<T>(
+        map: &FxHashMap<String, Vec<T>>,
+        alive: impl Fn(&T) -> bool,
+    ) -> impl Iterator<Item = &str> {
+        map.iter()
+            .filter(move |(_, list)| list.iter().any(&alive))
+            .map(|(path, _)| path.as_str())
+    }
+
+    /// Paths with live data watches.
+    pub fn data_paths(&self) -> impl Iterator<Item = &str> {
+        Self::live_paths(&self.data, |s| !s.is_closed())
+    }
+
+    /// Paths with live exist watches.
+    pub fn exist_paths(&self) -> impl Iterator<Item = &str> {
+        Self::live_paths(&self.exist, |s| !s.is_closed())
+    }
+
+    /// Paths with live child watches.
+    pub fn child_paths(&self) -> impl Iterator<Item = &str> {
+        Self::live_paths(&self.child, |s| !s.is_closed())
+    }
+
+    /// Paths with live persistent watches.
+    pub fn persistent_paths(&self) -> impl Iterator<Item = &str> {
+        Self::live_paths(&self.persistent, |s| !s.is_closed())
+    }
+
+    /// Paths with live persistent recursive watches.
+    pub fn recursive_paths(&self) -> impl Iterator<Item = &str> {
+        Self::live_paths(&self.recursive, |s| !s.is_closed())
+    }
+
+    /// True when a live persistent or recursive watch sits on exactly `path`.
+    pub fn has_persistent_on(&self, path: &str) -> bool {
+        [&self.persistent, &self.recursive].iter().any(|map| {
+            map.get(path)
+                .is_some_and(|l| l.iter().any(|s| !s.is_closed()))
+        })
+    }
+
+    /// Forgets dropped watchers everywhere; returns how many live watchers remain.
+    pub fn prune(&mut self) -> usize {
+        let mut live = 0;
+        for map in [&mut self.data, &mut self.exist, &mut self.child] {
+            map.retain(|_, list| {
+                list.retain(|s| !s.is_closed());
+                live += list.len();
+                !list.is_empty()
+            });
         }
-        for (path, _) in self.exist.iter().filter(|(_, l)| live(l)) {
-            if tree.contains(path) {
-                events.push((EventType::NodeCreated, path.clone()));
-            }
+        for map in [&mut self.persistent, &mut self.recursive] {
+            map.retain(|_, list| {
+                list.retain(|s| !s.is_closed());
+                live += list.len();
+                !list.is_empty()
+            });
         }
-        for (path, _) in self.child.iter().filter(|(_, l)| live(l)) {
-            match tree.get(path) {
-                None => events.push((EventType::NodeDeleted, path.clone())),
-                Some(node) if node.stat.pzxid > last_zxid => {
-                    events.push((EventType::NodeChildrenChanged, path.clone()))
-                }
-                Some(_) => {}
-            }
-        }
-        events
+        live
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zk_core::{OneshotWatch, PersistentWatch};
+    use crate::watch::{OneshotWatch, PersistentWatch};
 
     #[test]
     fn one_deletion_reaches_every_local_watcher_once() {
-        let mut watches = Watches::default();
+        let mut watches = WatchRegistry::default();
         let (tx1, mut data) = OneshotWatch::channel();
         let (tx2, mut child) = OneshotWatch::channel();
         let (tx3, mut stream) = PersistentWatch::channel();
@@ -202,7 +238,7 @@ mod tests {
 
     #[test]
     fn one_shot_watches_fire_once() {
-        let mut watches = Watches::default();
+        let mut watches = WatchRegistry::default();
         let (tx, mut w) = OneshotWatch::channel();
         watches.add_data("/a", tx);
         watches.fire(EventType::NodeDataChanged, "/a");
