@@ -23,6 +23,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod client;
 mod coordinator;
 mod error;
 mod ext;

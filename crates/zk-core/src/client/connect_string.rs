@@ -42,7 +42,11 @@ impl ConnectString {
             None => None,
         };
         let mut hosts = Vec::new();
-        for entry in hosts_part.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in hosts_part
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             hosts.push(parse_host(entry)?);
         }
         if hosts.is_empty() {
@@ -69,7 +73,9 @@ fn parse_host(entry: &str) -> Result<(String, u16)> {
         Some((host, port)) if !host.contains(':') => {
             Ok((host.to_owned(), port.parse().map_err(|_| bad_port())?))
         }
-        Some(_) => Err(Error::BadArguments("IPv6 hosts must be written in brackets")),
+        Some(_) => Err(Error::BadArguments(
+            "IPv6 hosts must be written in brackets",
+        )),
         None => Ok((entry.to_owned(), DEFAULT_PORT)),
     }
 }

@@ -1,0 +1,358 @@
+//! The session task: connects, re-connects to the next server, resumes or renews the session,
+//! and answers handles while no connection is up.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+use super::command::Command;
+use super::connect_string::Chroot;
+use super::options::ClientOptions;
+use crate::error::{Error, Result};
+use crate::proto::frame::next_frame;
+use crate::proto::{ConnectRequest, ConnectResponse};
+use crate::types::event::SessionState;
+use crate::watch::WatchRegistry;
+
+/// What handles read about the session without asking the task.
+#[derive(Debug, Default)]
+pub(crate) struct SessionView {
+    pub(crate) id: AtomicI64,
+    pub(crate) timeout_ms: AtomicU64,
+    pub(crate) password: Mutex<Vec<u8>>,
+}
+
+/// How a connection ended.
+#[derive(Debug)]
+pub(crate) enum ConnEnd {
+    /// The connection broke; the session may live on.
+    Lost(Error),
+    /// The server says the session expired.
+    Expired,
+    /// The server refused our credentials.
+    AuthFailed,
+    /// The application closed the session.
+    Closed,
+    /// Every handle was dropped.
+    Abandoned,
+}
+
+/// The state the session task owns.
+#[derive(Debug)]
+pub(crate) struct SessionTask {
+    pub(crate) options: ClientOptions,
+    pub(crate) chroot: Chroot,
+    hosts: Vec<(String, u16)>,
+    next_host: usize,
+    pub(crate) commands: mpsc::UnboundedReceiver<Command>,
+    pub(crate) state_tx: watch::Sender<SessionState>,
+    pub(crate) view: Arc<SessionView>,
+    pub(crate) watches: Arc<Mutex<WatchRegistry>>,
+    pub(crate) session_id: i64,
+    pub(crate) password: Vec<u8>,
+    pub(crate) last_zxid: i64,
+    pub(crate) negotiated: Duration,
+    /// The last time anything arrived from a server, for client-side expiry.
+    pub(crate) last_heard: Instant,
+    /// Credentials that succeeded, replayed on every new connection.
+    pub(crate) credentials: Vec<(String, Vec<u8>)>,
+    pub(crate) next_xid: i32,
+}
+
+/// A fresh connection that completed the handshake.
+pub(crate) struct Handshake {
+    pub(crate) stream: TcpStream,
+    pub(crate) response: ConnectResponse,
+    /// Bytes that arrived after the ConnectResponse.
+    pub(crate) leftover: Vec<u8>,
+}
+
+fn shuffled(mut hosts: Vec<(String, u16)>) -> Vec<(String, u16)> {
+    // Spread clients over the ensemble; a v4 uuid is the randomness we already depend on.
+    let mut seed = uuid::Uuid::new_v4().as_u128();
+    for i in (1..hosts.len()).rev() {
+        let j = (seed % (i as u128 + 1)) as usize;
+        seed /= i as u128 + 1;
+        hosts.swap(i, j);
+    }
+    hosts
+}
+
+/// Opens a TCP connection and performs the handshake, within `timeout`.
+async fn handshake(
+    host: (String, u16),
+    request: ConnectRequest,
+    timeout: Duration,
+    max_packet: usize,
+) -> Result<Handshake> {
+    let attempt = async {
+        let mut stream = TcpStream::connect((host.0.as_str(), host.1)).await?;
+        stream.set_nodelay(true)?;
+        let mut out = Vec::with_capacity(64);
+        request.encode_frame(&mut out);
+        stream.write_all(&out).await?;
+        let mut buf = Vec::with_capacity(128);
+        loop {
+            if let Some((range, used)) = next_frame(&buf, max_packet)? {
+                let response = ConnectResponse::decode(&buf[range])?;
+                let leftover = buf.split_off(used);
+                return Ok(Handshake {
+                    stream,
+                    response,
+                    leftover,
+                });
+            }
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Err(Error::ConnectionLoss);
+            }
+        }
+    };
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .unwrap_or(Err(Error::ConnectionLoss))
+}
+
+impl SessionTask {
+    pub(crate) fn new(
+        options: ClientOptions,
+        commands: mpsc::UnboundedReceiver<Command>,
+        state_tx: watch::Sender<SessionState>,
+        view: Arc<SessionView>,
+        watches: Arc<Mutex<WatchRegistry>>,
+    ) -> SessionTask {
+        let hosts = if options.shuffle_hosts {
+            shuffled(options.connect.hosts.clone())
+        } else {
+            options.connect.hosts.clone()
+        };
+        SessionTask {
+            chroot: Chroot::new(options.connect.chroot.clone()),
+            credentials: options.auth.clone(),
+            options,
+            hosts,
+            next_host: 0,
+            commands,
+            state_tx,
+            view,
+            watches,
+            session_id: 0,
+            password: vec![0; 16],
+            last_zxid: 0,
+            negotiated: Duration::ZERO,
+            last_heard: Instant::now(),
+            next_xid: 1,
+        }
+    }
+
+    fn connect_request(&self) -> ConnectRequest {
+        ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: self.last_zxid,
+            timeout_ms: self
+                .options
+                .session_timeout
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
+            session_id: self.session_id,
+            password: self.password.clone(),
+            read_only: Some(self.options.read_only),
+        }
+    }
+
+    fn attempt_timeout(&self) -> Duration {
+        self.options.connect_timeout.unwrap_or_else(|| {
+            let timeout = if self.negotiated.is_zero() {
+                self.options.session_timeout
+            } else {
+                self.negotiated
+            };
+            (timeout / self.hosts.len().max(1) as u32).max(Duration::from_secs(1))
+        })
+    }
+
+    pub(crate) fn set_state(&self, state: SessionState) {
+        self.state_tx.send_if_modified(|current| {
+            let changed = *current != state;
+            *current = state;
+            changed
+        });
+    }
+
+    /// Answers a command while no connection is up; returns false once the task should stop.
+    fn answer_offline(&mut self, command: Option<Command>, error: &Error) -> bool {
+        match command {
+            None => false,
+            Some(Command::Call(call)) => {
+                let _ = call.reply.send(Err(error.clone()));
+                true
+            }
+            Some(Command::Auth { reply, .. }) => {
+                let _ = reply.send(Err(error.clone()));
+                true
+            }
+            Some(Command::WatchDropped) => true,
+            Some(Command::Close { reply }) => {
+                self.finish(SessionState::Closed);
+                let _ = reply.send(());
+                // Keep answering `Closed` until every handle is gone.
+                true
+            }
+        }
+    }
+
+    /// Ends the session for good with a final state.
+    pub(crate) fn finish(&mut self, state: SessionState) {
+        self.watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .end(state);
+        self.set_state(state);
+    }
+
+    /// The session expired: everything it owned is gone.
+    fn expire(&mut self) {
+        self.watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .end(SessionState::Expired);
+        self.set_state(SessionState::Expired);
+        self.session_id = 0;
+        self.password = vec![0; 16];
+        self.view.id.store(0, Ordering::Release);
+    }
+
+    /// Answers every command with `error` until all handles are gone.
+    async fn linger(&mut self, error: Error) {
+        while let Some(command) = self.commands.recv().await {
+            self.answer_offline(Some(command), &error);
+        }
+    }
+
+    /// Runs the session until it is closed, fails for good, or every handle is dropped.
+    ///
+    /// `ready` learns the outcome of the first connection.
+    pub(crate) async fn run(mut self, ready: oneshot::Sender<Result<()>>) {
+        let mut ready = Some(ready);
+        let started = Instant::now();
+        let mut failures: u32 = 0;
+        loop {
+            let state = *self.state_tx.borrow();
+            if state == SessionState::Closed {
+                return self.linger(Error::Closed).await;
+            }
+            // Client-side expiry: nothing heard from any server for a whole session timeout.
+            if self.session_id != 0
+                && !self.negotiated.is_zero()
+                && self.last_heard.elapsed() >= self.negotiated
+            {
+                self.expire();
+                if self.options.terminal_expiry {
+                    return self.linger(Error::SessionExpired).await;
+                }
+            }
+            if let Some(tx) = ready.take_if(|_| started.elapsed() >= self.options.session_timeout) {
+                let _ = tx.send(Err(Error::ConnectionLoss));
+                return;
+            }
+            let host = self.hosts[self.next_host % self.hosts.len()].clone();
+            self.next_host += 1;
+            let attempt = handshake(
+                host,
+                self.connect_request(),
+                self.attempt_timeout(),
+                self.options.max_packet,
+            );
+            tokio::pin!(attempt);
+            let offline_error = if state == SessionState::Expired {
+                Error::SessionExpired
+            } else {
+                Error::ConnectionLoss
+            };
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut attempt => break outcome,
+                    command = self.commands.recv() => {
+                        if !self.answer_offline(command, &offline_error) {
+                            return;
+                        }
+                        if *self.state_tx.borrow() == SessionState::Closed {
+                            return self.linger(Error::Closed).await;
+                        }
+                    }
+                }
+            };
+            let handshake = match outcome {
+                Ok(h) => h,
+                Err(_) => {
+                    failures += 1;
+                    // Next server at once; after a full round, back off (bounded, growing).
+                    if failures as usize % self.hosts.len() == 0 {
+                        let rounds = failures / self.hosts.len() as u32;
+                        let pause = Duration::from_millis(50 << rounds.min(4));
+                        tokio::time::sleep(pause).await;
+                    }
+                    continue;
+                }
+            };
+            if handshake.response.is_expired() {
+                self.last_heard = Instant::now();
+                if self.session_id == 0 {
+                    // A server refusing a brand-new session is misbehaving; try another.
+                    failures += 1;
+                    continue;
+                }
+                self.expire();
+                if self.options.terminal_expiry {
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(Err(Error::SessionExpired));
+                    }
+                    return self.linger(Error::SessionExpired).await;
+                }
+                continue;
+            }
+            failures = 0;
+            self.session_id = handshake.response.session_id;
+            self.password = handshake.response.password.clone();
+            self.negotiated = Duration::from_millis(handshake.response.timeout_ms as u64);
+            self.last_heard = Instant::now();
+            *self.view.password.lock().unwrap_or_else(|p| p.into_inner()) = self.password.clone();
+            self.view.id.store(self.session_id, Ordering::Release);
+            self.view
+                .timeout_ms
+                .store(handshake.response.timeout_ms as u64, Ordering::Release);
+            let read_only = handshake.response.read_only == Some(true);
+            let end = self.serve(handshake, read_only, &mut ready).await;
+            match end {
+                ConnEnd::Lost(error) => {
+                    tracing::debug!(%error, "connection lost");
+                    if *self.state_tx.borrow() != SessionState::Expired {
+                        self.set_state(SessionState::Disconnected);
+                    }
+                }
+                ConnEnd::Expired => {
+                    self.expire();
+                    if self.options.terminal_expiry {
+                        return self.linger(Error::SessionExpired).await;
+                    }
+                }
+                ConnEnd::AuthFailed => {
+                    self.finish(SessionState::AuthFailed);
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(Err(Error::AuthFailed));
+                    }
+                    return self.linger(Error::AuthFailed).await;
+                }
+                ConnEnd::Closed => {
+                    self.finish(SessionState::Closed);
+                    return self.linger(Error::Closed).await;
+                }
+                ConnEnd::Abandoned => return,
+            }
+        }
+    }
+}
