@@ -20,10 +20,17 @@ pub(crate) enum WatchIntent {
     Persistent(PersistentSender, AddWatchMode),
 }
 
-/// Where a reply goes, and what the caller needs to build errors in its own terms.
+/// A request and where its reply goes.
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) request: Request,
+    pub(crate) reply: ReplyTo,
+}
+
+/// What is kept of a request once it is on the wire: where the reply goes, and what is needed
+/// to build errors in the caller's terms.
+#[derive(Debug)]
+pub(crate) struct ReplyTo {
     /// The application path (errors name it), or the paths of a multi's operations.
     pub(crate) paths: Vec<String>,
     /// Expected versions, for `BadVersion` errors (one per path).

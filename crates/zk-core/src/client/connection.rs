@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::command::{Call, Command, WatchIntent};
+use super::command::{Command, ReplyTo, WatchIntent};
 use super::session::{ConnEnd, Handshake, SessionTask};
 use crate::error::{Error, Result};
 use crate::proto::frame::next_frame;
@@ -25,7 +25,7 @@ const SET_WATCHES_BATCH: usize = 128 * 1024;
 /// A request on the wire, waiting for its reply.
 #[derive(Debug)]
 enum Pending {
-    Call(Call),
+    Call(ReplyTo),
     Close(oneshot::Sender<()>),
 }
 
@@ -136,10 +136,11 @@ impl SessionTask {
                 let start = wire.out.len();
                 call.request.encode_frame(xid, &mut wire.out);
                 let size = wire.out.len() - start - 4;
+                let reply_to = call.reply;
                 if size > self.options.max_packet {
                     wire.out.truncate(start);
-                    let path = call.paths.first().cloned().unwrap_or_default();
-                    let _ = call.reply.send(Err(Error::TooLarge {
+                    let path = reply_to.paths.first().cloned().unwrap_or_default();
+                    let _ = reply_to.reply.send(Err(Error::TooLarge {
                         path,
                         size,
                         limit: self.options.max_packet,
@@ -147,7 +148,7 @@ impl SessionTask {
                     return None;
                 }
                 let op = call.request.opcode();
-                wire.pending.push_back((xid, op, Pending::Call(call)));
+                wire.pending.push_back((xid, op, Pending::Call(reply_to)));
             }
             Command::Auth {
                 scheme,

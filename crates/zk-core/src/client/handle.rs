@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::command::{Call, Command, WatchIntent};
+use super::command::{Call, Command, ReplyTo, WatchIntent};
 use super::connect_string::Chroot;
 use super::options::{ClientBuilder, ClientOptions};
 use super::session::{SessionTask, SessionView};
@@ -134,10 +134,12 @@ impl ZkClient {
         let (reply, rx) = oneshot::channel();
         let call = Call {
             request,
-            paths,
-            versions,
-            watch,
-            reply,
+            reply: ReplyTo {
+                paths,
+                versions,
+                watch,
+                reply,
+            },
         };
         self.shared
             .commands

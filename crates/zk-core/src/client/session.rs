@@ -188,7 +188,7 @@ impl SessionTask {
         match command {
             None => false,
             Some(Command::Call(call)) => {
-                let _ = call.reply.send(Err(error.clone()));
+                let _ = call.reply.reply.send(Err(error.clone()));
                 true
             }
             Some(Command::Auth { reply, .. }) => {
