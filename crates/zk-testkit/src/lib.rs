@@ -36,6 +36,7 @@
 mod backend;
 pub mod cases;
 mod root;
+pub mod server;
 mod suite;
 mod support;
 pub mod timing;
