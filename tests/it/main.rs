@@ -1,8 +1,10 @@
-//! Cross-crate scenarios on the in-memory fake ensemble, one module per theme.
+//! Cross-crate scenarios, one module per theme: on the in-memory fake, and against real
+//! ZooKeeper servers started by the zk-testkit harness.
 
 mod config_watch;
 mod dyn_coordinator;
 mod readme;
+mod real_conformance;
 
 use std::future::Future;
 use std::time::Duration;

@@ -40,11 +40,13 @@ pub mod server;
 mod suite;
 mod support;
 pub mod timing;
+mod wire_backend;
 
 use std::time::Duration;
 
 pub use backend::{Backend, Capabilities};
 pub use root::{ADMIN_PASSWORD, ADMIN_USER, TestRoot};
+pub use wire_backend::{WireBackend, expire_session};
 
 __with_cases!(__case_names!(()));
 
