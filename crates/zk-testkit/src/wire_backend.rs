@@ -43,7 +43,7 @@ impl WireBackend {
     /// When no server answers: a test cannot go on without a session.
     pub async fn client(&self) -> ZkClient {
         let client = ZkClient::builder(&self.connect_string)
-            .and_then(|b| Ok(b.session_timeout(self.session_timeout)))
+            .map(|b| b.session_timeout(self.session_timeout))
             .expect("a valid connect string");
         let client = client
             .connect()
