@@ -283,6 +283,8 @@ pub(crate) struct ServerState {
     pub(crate) sweep_wanted: bool,
     /// Node events of the running operation, delivered when it completes.
     pub(crate) events: Vec<(EventType, String)>,
+    /// Whether any watch was ever registered; until then no event needs recording.
+    pub(crate) watched: bool,
     next_client: u64,
     next_session: i64,
     start: Instant,
@@ -301,6 +303,7 @@ impl ServerState {
             sweeper_running: false,
             sweep_wanted: false,
             events: Vec::new(),
+            watched: false,
             next_client: 0,
             next_session: session_base,
             start: Instant::now(),

@@ -128,11 +128,15 @@ impl ServerState {
         } else {
             path.to_owned()
         };
-        if validate_path(&final_path).is_err() {
+        // The client checked the requested path; only a sequence suffix can still break it.
+        if mode.is_sequential() && validate_path(&final_path).is_err() {
             return Err(Error::BadArguments("invalid path"));
         }
         if self.tree.contains(&final_path) {
-            return Err(Error::NodeExists { path: final_path });
+            // The server's error reply has no body, so a client can only name the path it sent.
+            return Err(Error::NodeExists {
+                path: path.to_owned(),
+            });
         }
         if matches!(parent_node.kind, NodeKind::Ephemeral(_)) {
             return Err(Error::NoChildrenForEphemerals {
@@ -176,10 +180,12 @@ impl ServerState {
         let parent_path = parent_path.to_owned();
         self.tree
             .insert_child(&parent_path, name(&final_path), final_path.clone(), node);
-        self.events
-            .push((EventType::NodeCreated, final_path.clone()));
-        self.events
-            .push((EventType::NodeChildrenChanged, parent_path));
+        if self.watched {
+            self.events
+                .push((EventType::NodeCreated, final_path.clone()));
+            self.events
+                .push((EventType::NodeChildrenChanged, parent_path));
+        }
         if matches!(kind, NodeKind::Container | NodeKind::Ttl(_)) {
             self.sweep_wanted = true;
         }
@@ -247,8 +253,10 @@ impl ServerState {
         node.stat.mtime = now;
         node.stat.data_length = data.len() as i32;
         let stat = node.stat;
-        self.events
-            .push((EventType::NodeDataChanged, path.to_owned()));
+        if self.watched {
+            self.events
+                .push((EventType::NodeDataChanged, path.to_owned()));
+        }
         Ok(stat)
     }
 

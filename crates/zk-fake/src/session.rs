@@ -89,6 +89,8 @@ struct Inner {
     ensemble: FakeEnsemble,
     client: u64,
     state_rx: watch::Receiver<SessionState>,
+    /// The ensemble's packet limit, fixed at build time, so checks need no lock.
+    max_packet: usize,
 }
 
 impl Drop for Inner {
@@ -181,11 +183,13 @@ impl FakeSession {
         client: u64,
         state_rx: watch::Receiver<SessionState>,
     ) -> FakeSession {
+        let max_packet = ensemble.with_state(|st| st.config.max_packet);
         FakeSession {
             inner: Arc::new(Inner {
                 ensemble,
                 client,
                 state_rx,
+                max_packet,
             }),
         }
     }
@@ -219,7 +223,7 @@ impl FakeSession {
     }
 
     fn max_packet(&self) -> usize {
-        self.inner.ensemble.with_state(|st| st.config.max_packet)
+        self.inner.max_packet
     }
 }
 
@@ -255,6 +259,7 @@ impl Coordinator for FakeSession {
         self.call(OpKind::Exists, &[path], |st, c| {
             let stat = st.exists(path);
             let (tx, watch) = OneshotWatch::channel();
+            st.watched = true;
             let watches = &mut st.client_mut(c).watches;
             if stat.is_some() {
                 watches.add_data(path, tx);
@@ -277,6 +282,7 @@ impl Coordinator for FakeSession {
         self.call(OpKind::GetData, &[path], |st, c| {
             let (data, stat) = st.get_data(c, path)?;
             let (tx, watch) = OneshotWatch::channel();
+            st.watched = true;
             st.client_mut(c).watches.add_data(path, tx);
             Ok((data, stat, watch))
         })
@@ -305,6 +311,7 @@ impl Coordinator for FakeSession {
         self.call(OpKind::GetChildren, &[path], |st, c| {
             let (children, stat) = st.get_children(c, path)?;
             let (tx, watch) = OneshotWatch::channel();
+            st.watched = true;
             st.client_mut(c).watches.add_child(path, tx);
             Ok((children, stat, watch))
         })
@@ -355,6 +362,7 @@ impl Coordinator for FakeSession {
         validate_path(path)?;
         self.call(OpKind::AddWatch, &[path], |st, c| {
             let (tx, watch) = PersistentWatch::channel();
+            st.watched = true;
             st.client_mut(c).watches.add_persistent(path, mode, tx);
             Ok(watch)
         })

@@ -61,8 +61,12 @@ impl WireBackend {
 /// attaches to the session with its id and password, then closes it.
 /// The session's own client learns of the expiry when it next reconnects.
 ///
+/// The session's client may win the session back (reconnecting moves a session to the newest
+/// connection) before the close is processed, so this tries again until a server confirms the
+/// session is gone, a bounded number of times.
+///
 /// # Errors
-/// When no server of `connect_string` accepts the session (it may already be gone).
+/// When no server would confirm the session ended.
 pub async fn expire_session(
     connect_string: &str,
     session_id: i64,
@@ -70,11 +74,14 @@ pub async fn expire_session(
 ) -> zk_core::Result<()> {
     let hosts = ConnectString::parse(connect_string)?.hosts;
     let mut last = zk_core::Error::ConnectionLoss;
-    for (host, port) in hosts {
-        match close_remotely((host.as_str(), port), session_id, password).await {
-            Ok(()) => return Ok(()),
+    for attempt in 0..20u64 {
+        let (host, port) = &hosts[attempt as usize % hosts.len()];
+        match close_remotely((host.as_str(), *port), session_id, password).await {
+            // Closed by us, or already gone: either way the session has ended.
+            Ok(()) | Err(zk_core::Error::SessionExpired) => return Ok(()),
             Err(e) => last = e,
         }
+        tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
     }
     Err(last)
 }

@@ -22,11 +22,8 @@ const PATHS: [&str; 12] = [
 /// Explicit names that the sequential creates of `/a/s` under `/a` run into (the counter
 /// reaches 1 or 2 after one or two other children), giving NodeExists on a sequential create.
 ///
-/// Left out unless `ZK_MODEL_SEQUENTIAL_COLLISIONS` is set, because the fake fails there today:
-/// it names the suffixed path in that error (`NodeExists { path: "/a/s0000000001" }`) where a
-/// real server's error reply has no body (protocol reference 5.2), so a wire client can only
-/// name the requested path (`/a/s`), which the model expects. Reproduce with
-/// create `/a`, create `/a/s0000000001`, create `/a/s` persistent-sequential.
+/// A real server's error reply has no body (protocol reference 5.2), so the error can only name
+/// the requested path (`/a/s`), never the suffixed one; the fake once got this wrong.
 const SEQUENTIAL_COLLISIONS: [&str; 2] = ["/a/s0000000001", "/a/s0000000002"];
 
 /// Extra paths for creates: sequential prefixes, including one ending in `/` (valid only for a
@@ -116,17 +113,11 @@ fn slot() -> impl Strategy<Value = usize> {
     0..SESSIONS
 }
 
-/// Whether generators include [`SEQUENTIAL_COLLISIONS`].
-pub(crate) fn sequential_collisions() -> bool {
-    std::env::var_os("ZK_MODEL_SEQUENTIAL_COLLISIONS").is_some()
-}
-
 fn paths() -> Vec<&'static str> {
     let mut paths = PATHS.to_vec();
-    if sequential_collisions() {
-        paths.extend(SEQUENTIAL_COLLISIONS);
-        paths.extend(SEQUENTIAL_COLLISIONS);
-    }
+    // Listed twice so collisions are frequent enough to be found.
+    paths.extend(SEQUENTIAL_COLLISIONS);
+    paths.extend(SEQUENTIAL_COLLISIONS);
     paths
 }
 
