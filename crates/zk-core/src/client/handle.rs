@@ -124,6 +124,17 @@ impl ZkClient {
             .clone()
     }
 
+    /// The server this client is connected to right now, as `(host, port)` from the connect
+    /// string; `None` while disconnected.
+    pub fn connected_server(&self) -> Option<(String, u16)> {
+        self.shared
+            .view
+            .server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     async fn call(
         &self,
         request: Request,

@@ -25,6 +25,8 @@ pub(crate) struct SessionView {
     pub(crate) id: AtomicI64,
     pub(crate) timeout_ms: AtomicU64,
     pub(crate) password: Mutex<Vec<u8>>,
+    /// The server of the live connection, if any.
+    pub(crate) server: Mutex<Option<(String, u16)>>,
 }
 
 /// How a connection ended.
@@ -262,7 +264,7 @@ impl SessionTask {
             let host = self.hosts[self.next_host % self.hosts.len()].clone();
             self.next_host += 1;
             let attempt = handshake(
-                host,
+                host.clone(),
                 self.connect_request(),
                 self.attempt_timeout(),
                 self.options.max_packet,
@@ -326,7 +328,9 @@ impl SessionTask {
                 .timeout_ms
                 .store(handshake.response.timeout_ms as u64, Ordering::Release);
             let read_only = handshake.response.read_only == Some(true);
+            *self.view.server.lock().unwrap_or_else(|p| p.into_inner()) = Some(host);
             let end = self.serve(handshake, read_only, &mut ready).await;
+            *self.view.server.lock().unwrap_or_else(|p| p.into_inner()) = None;
             match end {
                 ConnEnd::Lost(error) => {
                     tracing::debug!(%error, "connection lost");
