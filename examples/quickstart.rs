@@ -1,4 +1,5 @@
-//! Quickstart: the `Coordinator` API step by step, on the in-memory fake ensemble.
+//! Quickstart: the `Coordinator` API step by step, on the in-memory fake ensemble or on a real
+//! ZooKeeper.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -7,12 +8,14 @@
 //! It shows reads and writes with versions, a one-shot watch, a persistent recursive watch,
 //! atomic `multi` transactions and an ephemeral node vanishing with its session.
 //! Everything after the backend is chosen is written against `dyn Coordinator`, so the same code
-//! will run on a real ensemble.
+//! runs on a real ensemble.
 //!
-//! `--hosts host:port,...` (or the `ZK_HOSTS` environment variable) asks for a real ZooKeeper
-//! ensemble.
-//! This build has no wire client yet, so the example says so and exits with an error rather than
-//! quietly running on the fake.
+//! `--hosts host:port,...` (or the `ZK_HOSTS` environment variable) runs the same walkthrough
+//! against a real ZooKeeper ensemble through the wire client:
+//!
+//! ```text
+//! cargo run --example quickstart -- --hosts 127.0.0.1:2181
+//! ```
 
 use std::error::Error as StdError;
 use std::process::ExitCode;
@@ -74,28 +77,43 @@ fn target(args: impl IntoIterator<Item = String>, env_hosts: Option<String>) -> 
 async fn main() -> ExitCode {
     let args = std::env::args().skip(1);
     match target(args, std::env::var("ZK_HOSTS").ok()) {
-        Ok(Target::Fake) => {}
-        Ok(Target::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+        Ok(Target::Fake) => {
+            println!("backend: the in-memory fake ensemble (zk_fake::FakeEnsemble)");
+            run_on(Backend::Fake(zk_fake::FakeEnsemble::new())).await
         }
         Ok(Target::Hosts(hosts)) => {
-            eprintln!(
-                "quickstart: asked to connect to ZooKeeper at {hosts}, but the real-server wire \
-                 client is not available in this build yet.\n\
-                 Run without --hosts and with ZK_HOSTS unset to use the in-memory fake ensemble."
-            );
-            return ExitCode::FAILURE;
+            println!("backend: ZooKeeper at {hosts} (zk_core::client::ZkClient)");
+            run_on(Backend::Real(hosts)).await
+        }
+        Ok(Target::Help) => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("quickstart: {e}");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
     }
+}
 
-    println!("backend: the in-memory fake ensemble (zk_fake::FakeEnsemble)");
-    let ensemble = zk_fake::FakeEnsemble::new();
-    match run(|| Arc::new(ensemble.connect())).await {
+/// Where sessions come from: the fake, or real servers through the wire client.
+enum Backend {
+    Fake(zk_fake::FakeEnsemble),
+    Real(String),
+}
+
+impl Backend {
+    /// Opens a new, independent session.
+    async fn connect(&self) -> Result<Arc<dyn Coordinator>> {
+        Ok(match self {
+            Backend::Fake(ensemble) => Arc::new(ensemble.connect()),
+            Backend::Real(hosts) => Arc::new(zk_core::client::ZkClient::connect(hosts).await?),
+        })
+    }
+}
+
+async fn run_on(backend: Backend) -> ExitCode {
+    match run(&backend).await {
         Ok(()) => {
             println!("done");
             ExitCode::SUCCESS
@@ -107,10 +125,10 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The walkthrough; `connect` opens a new session on the chosen ensemble.
-async fn run(connect: impl Fn() -> Arc<dyn Coordinator>) -> Result<()> {
-    let zk = connect();
-    let other = connect();
+/// The walkthrough, on sessions of the chosen backend.
+async fn run(backend: &Backend) -> Result<()> {
+    let zk = backend.connect().await?;
+    let other = backend.connect().await?;
     println!(
         "opened two sessions: {:#x} and {:#x}",
         zk.session_id(),
@@ -124,7 +142,7 @@ async fn run(connect: impl Fn() -> Arc<dyn Coordinator>) -> Result<()> {
     one_shot_watch(&*zk, &*other).await?;
     persistent_recursive_watch(&*zk, &*other).await?;
     transactions(&*zk).await?;
-    ephemeral_node(&*zk, connect()).await?;
+    ephemeral_node(&*zk, backend.connect().await?).await?;
 
     zk.delete_all("/quickstart").await?;
     zk.close().await?;
@@ -349,7 +367,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_walkthrough_succeeds_on_the_fake() {
         let ensemble = zk_fake::FakeEnsemble::new();
-        let result = run(|| Arc::new(ensemble.connect())).await;
+        let backend = Backend::Fake(ensemble.clone());
+        let result = run(&backend).await;
         assert!(result.is_ok(), "{result:?}");
         let zk = ensemble.connect();
         assert_eq!(zk.exists("/quickstart").await, Ok(None));
@@ -380,5 +399,17 @@ mod tests {
         assert!(target(args(&["--hosts"]), None).is_err());
         assert!(target(args(&["--hosts="]), None).is_err());
         assert!(target(args(&["--verbose"]), None).is_err());
+    }
+
+    #[test]
+    fn the_walkthrough_runs_against_a_real_server() {
+        let server = zk_testkit::server::ZkServer::shared();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let backend = Backend::Real(server.connect_string());
+        let result = runtime.block_on(run(&backend));
+        assert!(result.is_ok(), "{result:?}");
     }
 }
