@@ -5,6 +5,7 @@ mod config_watch;
 mod dyn_coordinator;
 mod readme;
 mod real_conformance;
+mod watch_removal;
 
 use std::future::Future;
 use std::time::Duration;

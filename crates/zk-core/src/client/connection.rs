@@ -27,6 +27,8 @@ const SET_WATCHES_BATCH: usize = 128 * 1024;
 enum Pending {
     Call(ReplyTo),
     Close(oneshot::Sender<()>),
+    /// A request of the client's own (removeWatches) whose outcome nobody awaits.
+    Internal,
 }
 
 /// An auth packet on the wire; `reply` is `None` for replayed credentials.
@@ -45,6 +47,8 @@ struct Wire {
     pending: VecDeque<(i32, OpCode, Pending)>,
     auths: VecDeque<PendingAuth>,
     last_sent: Option<Instant>,
+    /// Paths with a watch-setting request on the wire: their watches must not be removed now.
+    watching: std::collections::HashMap<String, usize>,
 }
 
 impl Wire {
@@ -148,6 +152,9 @@ impl SessionTask {
                     return None;
                 }
                 let op = call.request.opcode();
+                if let Some((path, _)) = &reply_to.watch {
+                    *wire.watching.entry(path.clone()).or_default() += 1;
+                }
                 wire.pending.push_back((xid, op, Pending::Call(reply_to)));
             }
             Command::Auth {
@@ -167,12 +174,24 @@ impl SessionTask {
                 });
             }
             Command::WatchDropped => {
-                // Dropped watchers are forgotten locally; the server-side watch lapses when it
-                // next fires (or with the session).
-                self.watches
+                let unneeded = self
+                    .watches
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .prune();
+                    .prune_unneeded();
+                for (path, kind) in unneeded {
+                    if wire.watching.get(&path).is_some_and(|n| *n > 0) {
+                        continue;
+                    }
+                    let xid = self.take_xid();
+                    Request::RemoveWatches {
+                        path: self.chroot.to_server(&path),
+                        watcher_type: kind.code(),
+                    }
+                    .encode_frame(xid, &mut wire.out);
+                    wire.pending
+                        .push_back((xid, OpCode::RemoveWatches, Pending::Internal));
+                }
             }
             Command::Close { reply } => {
                 let xid = self.take_xid();
@@ -267,6 +286,8 @@ impl SessionTask {
                 let _ = reply.send(());
                 return Some(ConnEnd::Closed);
             }
+            // NoWatcher just means the watch fired meanwhile.
+            Pending::Internal => return None,
             Pending::Call(call) => call,
         };
         if header.err == Error::SessionExpired.code().unwrap_or_default() {
@@ -280,6 +301,12 @@ impl SessionTask {
             None => Response::decode(op, body).map(|r| (header.zxid, r)),
         };
         if let Some((path, intent)) = call.watch {
+            if let Some(n) = wire.watching.get_mut(&path) {
+                *n -= 1;
+                if *n == 0 {
+                    wire.watching.remove(&path);
+                }
+            }
             let mut registry = self.watches.lock().unwrap_or_else(|p| p.into_inner());
             let no_node = header.err == -101;
             match intent {
@@ -427,6 +454,7 @@ impl SessionTask {
                     let _ = reply.send(());
                     self.set_state(SessionState::Closed);
                 }
+                Pending::Internal => {}
             }
         }
         for auth in wire.auths {

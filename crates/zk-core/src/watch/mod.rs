@@ -8,4 +8,4 @@ mod registry;
 
 pub use oneshot::{OneshotSender, OneshotWatch};
 pub use persistent::{PersistentSender, PersistentWatch};
-pub use registry::WatchRegistry;
+pub use registry::{WatchKind, WatchRegistry};

@@ -6,6 +6,28 @@ use crate::path::ancestors;
 use crate::types::event::{AddWatchMode, EventType, SessionState, WatchEvent};
 use crate::watch::{OneshotSender, PersistentSender};
 
+/// A server-side watch type, as removeWatches names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WatchKind {
+    /// Child watches (WatcherType 1).
+    Child,
+    /// Data and exist watches (WatcherType 2).
+    Data,
+    /// Every watch of the path, persistent ones included (WatcherType 3).
+    Any,
+}
+
+impl WatchKind {
+    /// The WatcherType number on the wire.
+    pub fn code(self) -> i32 {
+        match self {
+            WatchKind::Child => 1,
+            WatchKind::Data => 2,
+            WatchKind::Any => 3,
+        }
+    }
+}
+
 /// The watches one session holds, and ZooKeeper's rules for which event reaches which of them.
 ///
 /// The server sends one notification per event per session; this registry fans it out to every
@@ -187,6 +209,55 @@ impl WatchRegistry {
         })
     }
 
+    /// Forgets dropped watchers and reports, for each path that lost its last watcher of a
+    /// kind, which server-side watch nothing needs any more: data (data and exist watchers both
+    /// gone), child, or persistent (persistent and recursive watchers both gone).
+    ///
+    /// A kind is reported only when no other local watch on the path would be hurt by removing
+    /// it on ZooKeeper 3.8, where removing Data or Children also removes that half of a persistent
+    /// watch on the path, and removing a persistent watch needs type Any, which removes standard
+    /// watches too.
+    pub fn prune_unneeded(&mut self) -> Vec<(String, WatchKind)> {
+        let mut emptied: Vec<String> = Vec::new();
+        for map in [&mut self.data, &mut self.exist, &mut self.child] {
+            map.retain(|path, list| {
+                list.retain(|s| !s.is_closed());
+                if list.is_empty() {
+                    emptied.push(path.clone());
+                }
+                !list.is_empty()
+            });
+        }
+        for map in [&mut self.persistent, &mut self.recursive] {
+            map.retain(|path, list| {
+                list.retain(|s| !s.is_closed());
+                if list.is_empty() {
+                    emptied.push(path.clone());
+                }
+                !list.is_empty()
+            });
+        }
+        emptied.sort_unstable();
+        emptied.dedup();
+        let mut unneeded = Vec::new();
+        for path in emptied {
+            let data = self.data.contains_key(&path) || self.exist.contains_key(&path);
+            let child = self.child.contains_key(&path);
+            let persistent =
+                self.persistent.contains_key(&path) || self.recursive.contains_key(&path);
+            if persistent {
+                continue;
+            }
+            match (data, child) {
+                (false, false) => unneeded.push((path, WatchKind::Any)),
+                (false, true) => unneeded.push((path, WatchKind::Data)),
+                (true, false) => unneeded.push((path, WatchKind::Child)),
+                (true, true) => {}
+            }
+        }
+        unneeded
+    }
+
     /// Forgets dropped watchers everywhere; returns how many live watchers remain.
     pub fn prune(&mut self) -> usize {
         let mut live = 0;
@@ -234,6 +305,49 @@ mod tests {
             None,
             "recursive watches skip child events"
         );
+    }
+
+    #[test]
+    fn only_watches_nothing_else_needs_are_reported_for_removal() {
+        let mut watches = WatchRegistry::default();
+        let (tx, data) = OneshotWatch::channel();
+        watches.add_data("/d", tx);
+        let (tx, child) = OneshotWatch::channel();
+        watches.add_child("/d", tx);
+        let (tx, kept) = OneshotWatch::channel();
+        watches.add_data("/k", tx);
+        let (tx, stream) = PersistentWatch::channel();
+        watches.add_persistent("/p", AddWatchMode::Persistent, tx);
+        let (tx, under) = OneshotWatch::channel();
+        watches.add_data("/p", tx);
+        assert_eq!(watches.prune_unneeded(), vec![]);
+        drop(data);
+        assert_eq!(
+            watches.prune_unneeded(),
+            vec![("/d".into(), WatchKind::Data)]
+        );
+        drop(child);
+        assert_eq!(
+            watches.prune_unneeded(),
+            vec![("/d".into(), WatchKind::Any)]
+        );
+        drop(under);
+        assert_eq!(
+            watches.prune_unneeded(),
+            vec![],
+            "the persistent watch still covers /p"
+        );
+        drop(stream);
+        assert_eq!(
+            watches.prune_unneeded(),
+            vec![("/p".into(), WatchKind::Any)]
+        );
+        drop(kept);
+        assert_eq!(
+            watches.prune_unneeded(),
+            vec![("/k".into(), WatchKind::Any)]
+        );
+        assert!(watches.is_empty());
     }
 
     #[test]

@@ -376,3 +376,77 @@ async fn connecting_to_nothing_fails_with_connection_loss() {
         .await;
     assert_eq!(result.unwrap_err(), Error::ConnectionLoss);
 }
+
+#[tokio::test]
+async fn dropping_the_last_watcher_removes_the_server_watch() {
+    let server = MockServer::start().await;
+    let (client, mut conn) = connected(&server).await;
+    let mut watches = Vec::new();
+    for _ in 0..2 {
+        let call = tokio::spawn({
+            let client = client.clone();
+            async move { client.watch_data("/w").await }
+        });
+        let (xid, _) = conn.request().await;
+        conn.reply(
+            xid,
+            0,
+            &Response::Data {
+                data: vec![],
+                stat: stat(0),
+            },
+        )
+        .await;
+        watches.push(call.await.unwrap().unwrap().2);
+    }
+    let stream = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .add_watch("/p", zk_core::AddWatchMode::Persistent)
+                .await
+        }
+    });
+    let (xid, request) = conn.request().await;
+    assert_eq!(
+        request,
+        Request::AddWatch {
+            path: "/p".into(),
+            mode: 0
+        }
+    );
+    conn.reply(xid, 0, &Response::AddWatch(0)).await;
+    let stream = stream.await.unwrap().unwrap();
+
+    // One of two watchers goes: nothing to tell the server yet.
+    drop(watches.pop());
+    // The last one goes: the server's data watch is removed.
+    drop(watches.pop());
+    let (xid, request) = conn.request().await;
+    assert_eq!(
+        request,
+        Request::RemoveWatches {
+            path: "/w".into(),
+            watcher_type: 3
+        }
+    );
+    conn.reply(xid, -121, &Response::Empty).await; // NoWatcher is harmless
+    drop(stream);
+    let (xid, request) = conn.request().await;
+    assert_eq!(
+        request,
+        Request::RemoveWatches {
+            path: "/p".into(),
+            watcher_type: 3
+        }
+    );
+    conn.reply(xid, 0, &Response::Empty).await;
+    // The connection is still healthy.
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.sync("/").await }
+    });
+    let (xid, _) = conn.request().await;
+    conn.reply(xid, 0, &Response::Sync("/".into())).await;
+    assert_eq!(call.await.unwrap(), Ok(()));
+}
