@@ -358,6 +358,11 @@ impl SessionTask {
         rbuf.reserve(64 * 1024);
         let mut last_read = Instant::now();
         let mut last_write = Instant::now();
+        // On a read-only server, look for a read-write one to move to.
+        let current = (self.next_host + self.hosts.len() - 1) % self.hosts.len();
+        let probe = super::read_write_probe::find_read_write(self.hosts.clone(), current);
+        tokio::pin!(probe);
+        let probing = read_only && self.hosts.len() > 1;
         let end = 'conn: loop {
             // Handle whole frames already buffered.
             let mut consumed = 0;
@@ -420,6 +425,10 @@ impl SessionTask {
                             Err(_) => break,
                         }
                     }
+                },
+                found = &mut probe, if probing => {
+                    self.next_host = found;
+                    break ConnEnd::Lost(Error::protocol("moving to a read-write server"));
                 },
                 _ = tokio::time::sleep_until(deadline) => {
                     let now = Instant::now();

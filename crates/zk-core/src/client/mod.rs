@@ -11,6 +11,7 @@ mod connect_string;
 mod connection;
 mod handle;
 mod options;
+mod read_write_probe;
 mod session;
 
 pub use connect_string::{ConnectString, DEFAULT_PORT};

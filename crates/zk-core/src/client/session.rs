@@ -49,8 +49,8 @@ pub(crate) enum ConnEnd {
 pub(crate) struct SessionTask {
     pub(crate) options: ClientOptions,
     pub(crate) chroot: Chroot,
-    hosts: Vec<(String, u16)>,
-    next_host: usize,
+    pub(crate) hosts: Vec<(String, u16)>,
+    pub(crate) next_host: usize,
     pub(crate) commands: mpsc::UnboundedReceiver<Command>,
     pub(crate) state_tx: watch::Sender<SessionState>,
     pub(crate) view: Arc<SessionView>,
