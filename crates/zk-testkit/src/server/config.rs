@@ -24,6 +24,8 @@ pub(crate) struct Settings {
     pub(crate) sync_limit: u32,
     /// `-D` system properties added after the defaults, so they override them.
     pub(crate) system_properties: Vec<(String, String)>,
+    /// Other JVM options added after the defaults (for `-XX` flags the last one wins).
+    pub(crate) jvm_options: Vec<String>,
     /// Lines appended to `zoo.cfg` after the defaults, so they override them.
     pub(crate) extra_config: Vec<String>,
     /// `-Xmx` in MiB.
@@ -41,6 +43,7 @@ impl Default for Settings {
             init_limit: 10,
             sync_limit: 2,
             system_properties: Vec::new(),
+            jvm_options: Vec::new(),
             extra_config: Vec::new(),
             heap_mib: 256,
             start_timeout: Duration::from_secs(30).mul_f64(crate::timing::scale()),
@@ -131,6 +134,7 @@ pub(crate) fn jvm_flags(settings: &Settings, dir: &Path) -> Vec<String> {
         "-Dorg.slf4j.simpleLogger.showDateTime=true".to_owned(),
         "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS".to_owned(),
     ];
+    flags.extend(settings.jvm_options.iter().cloned());
     for (key, value) in &settings.system_properties {
         flags.push(format!("-D{key}={value}"));
     }
@@ -199,9 +203,22 @@ mod tests {
     fn jvm_flags_keep_the_server_quiet_and_fast() {
         let settings = Settings {
             system_properties: vec![("a.b".into(), "c".into())],
+            jvm_options: vec!["-XX:TieredStopAtLevel=4".into()],
             ..Settings::default()
         };
         let flags = jvm_flags(&settings, Path::new("/d"));
+        let fast = flags
+            .iter()
+            .position(|f| f == "-XX:TieredStopAtLevel=1")
+            .unwrap();
+        let full = flags
+            .iter()
+            .position(|f| f == "-XX:TieredStopAtLevel=4")
+            .unwrap();
+        assert!(
+            full > fast,
+            "a caller's option comes after the default it overrides"
+        );
         assert!(flags.contains(&"-Dznode.container.checkIntervalMs=1000".to_owned()));
         assert!(flags.contains(&"-Xmx256m".to_owned()));
         assert!(flags.contains(&"-Dorg.slf4j.simpleLogger.logFile=/d/zookeeper.log".to_owned()));

@@ -211,6 +211,13 @@ impl ZkEnsembleBuilder {
         self
     }
 
+    /// Adds a JVM option for every member after the defaults, e.g. `-XX:TieredStopAtLevel=4`
+    /// to undo the fast-start flag when benchmarking (for `-XX` flags the last one wins).
+    pub fn jvm_option(mut self, option: impl Into<String>) -> Self {
+        self.settings.jvm_options.push(option.into());
+        self
+    }
+
     /// Sets each JVM's maximum heap in MiB (default 256).
     pub fn heap_mib(mut self, mib: u32) -> Self {
         self.settings.heap_mib = mib.max(16);

@@ -170,6 +170,13 @@ impl ZkServerBuilder {
         self
     }
 
+    /// Adds a JVM option after the defaults, e.g. `-XX:TieredStopAtLevel=4` to undo the
+    /// fast-start flag when benchmarking (for `-XX` flags the last one wins).
+    pub fn jvm_option(mut self, option: impl Into<String>) -> Self {
+        self.settings.jvm_options.push(option.into());
+        self
+    }
+
     /// Appends a line such as `maxSessionTimeout=60000` to `zoo.cfg`; it overrides the
     /// defaults.
     pub fn config_line(mut self, line: impl Into<String>) -> Self {
