@@ -1,6 +1,7 @@
 //! Cross-crate scenarios, one module per theme: on the in-memory fake, and against real
 //! ZooKeeper servers started by the zk-testkit harness.
 
+mod chroot;
 mod config_watch;
 mod dyn_coordinator;
 mod readme;
