@@ -4,6 +4,7 @@
 mod chroot;
 mod config_watch;
 mod dyn_coordinator;
+mod failover;
 mod readme;
 mod real_conformance;
 mod watch_removal;
