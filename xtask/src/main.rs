@@ -3,9 +3,12 @@
 //! - `cargo xtask test`: installs what is missing, then runs tidy, rustfmt, clippy, the tests
 //!   and rustdoc, failing fast and naming the failed step.
 //! - `cargo xtask bench [ARGS...]`: runs `cargo bench --workspace ARGS...`.
+//! - `cargo xtask fuzz [--seconds N] [--target NAME]`: runs the `cargo fuzz` targets in `fuzz/`
+//!   for N seconds each (default 60), then replays the saved inputs in `fuzz/regressions/`.
 //! - `cargo xtask tidy`: checks module docs and whitespace in every Rust file.
 
 mod bench;
+mod fuzz;
 mod setup;
 mod step;
 mod test;
@@ -21,6 +24,10 @@ commands:
   test          install what is missing (rustfmt, clippy, ZooKeeper), then run tidy,
                 cargo fmt --check, clippy -D warnings, the tests and cargo doc -D warnings
   bench [ARGS]  run cargo bench --workspace, passing ARGS through
+  fuzz [--seconds N] [--target NAME]
+                install cargo-fuzz if missing, run each fuzz target in fuzz/ (or the
+                named one) for N seconds (default 60; 0 only replays) on the stable
+                toolchain, failing on any crash, then replay fuzz/regressions/TARGET/*
   tidy          check that every .rs file opens with a //! line and has no trailing
                 whitespace or tabs
   help          print this message";
@@ -35,6 +42,7 @@ fn main() -> ExitCode {
     let result = match command.as_deref() {
         Some("test") if rest.is_empty() => test::run(),
         Some("bench") => bench::run(&rest),
+        Some("fuzz") => fuzz::run(&rest),
         Some("tidy") if rest.is_empty() => tidy::run(),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");

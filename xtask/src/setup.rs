@@ -126,7 +126,7 @@ fn is_root() -> bool {
 }
 
 /// Runs a probe quietly; true when it exits with 0.
-fn succeeds(command: &mut Command) -> bool {
+pub(crate) fn succeeds(command: &mut Command) -> bool {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,6 +1,7 @@
 //! Running one named step: print it, time it, and fail with its name.
 
 use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,49 @@ impl Step {
             .command
             .status()
             .map_err(|e| format!("step `{}` could not start `{shown}`: {e}", self.name))?;
+        let elapsed = start.elapsed();
+        if status.success() {
+            println!("==> [{}] ok in {}", self.name, seconds(elapsed));
+            Ok(elapsed)
+        } else {
+            Err(format!(
+                "step `{}` failed ({status}) after {}: {shown}",
+                self.name,
+                seconds(elapsed)
+            ))
+        }
+    }
+}
+
+impl Step {
+    /// Like [`Step::run`], but passes each line the command writes to standard error to
+    /// `on_line` (after showing it), for tools that report their results there.
+    pub(crate) fn run_watching_stderr(
+        mut self,
+        mut on_line: impl FnMut(&str),
+    ) -> Result<Duration, Failure> {
+        let shown = display(&self.command);
+        println!("\n==> [{}] {shown}", self.name);
+        let start = Instant::now();
+        let mut child = self
+            .command
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("step `{}` could not start `{shown}`: {e}", self.name))?;
+        if let Some(stderr) = child.stderr.take() {
+            let mut reader = BufReader::new(stderr);
+            let mut line = Vec::new();
+            // Reading stops at the end of the stream or at a read error; either way the exit
+            // status below decides.
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let _ = std::io::stderr().write_all(&line);
+                on_line(String::from_utf8_lossy(&line).trim_end());
+                line.clear();
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("step `{}` could not wait for `{shown}`: {e}", self.name))?;
         let elapsed = start.elapsed();
         if status.success() {
             println!("==> [{}] ok in {}", self.name, seconds(elapsed));

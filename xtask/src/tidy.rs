@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Failure;
 
 /// The folders whose Rust files tidy checks, relative to the workspace root.
-const CHECKED_DIRS: &[&str] = &["crates", "examples", "tests", "xtask"];
+const CHECKED_DIRS: &[&str] = &["crates", "examples", "fuzz", "tests", "xtask"];
 
 /// Checks every `.rs` file under [`CHECKED_DIRS`]; fails listing each offence.
 pub(crate) fn run() -> Result<(), Failure> {
