@@ -19,6 +19,12 @@ use crate::proto::{ConnectRequest, ConnectResponse};
 use crate::types::event::SessionState;
 use crate::watch::WatchRegistry;
 
+/// The smallest negotiated session timeout the client accepts from a server.
+const MIN_SESSION_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// How long a connection must last before its loss stops counting as a failed attempt.
+const STABLE_CONNECTION: Duration = Duration::from_secs(1);
+
 /// What handles read about the session without asking the task.
 #[derive(Debug, Default)]
 pub(crate) struct SessionView {
@@ -317,18 +323,21 @@ impl SessionTask {
                 }
                 continue;
             }
-            failures = 0;
             self.session_id = handshake.response.session_id;
             self.password = handshake.response.password.clone();
-            self.negotiated = Duration::from_millis(handshake.response.timeout_ms as u64);
+            // Real servers never go below 2 ticks; a tiny value would make every timer fire at
+            // once, so it is floored.
+            self.negotiated = Duration::from_millis(handshake.response.timeout_ms as u64)
+                .max(MIN_SESSION_TIMEOUT);
             self.last_heard = Instant::now();
             *self.view.password.lock().unwrap_or_else(|p| p.into_inner()) = self.password.clone();
             self.view.id.store(self.session_id, Ordering::Release);
             self.view
                 .timeout_ms
-                .store(handshake.response.timeout_ms as u64, Ordering::Release);
+                .store(self.negotiated.as_millis() as u64, Ordering::Release);
             let read_only = handshake.response.read_only == Some(true);
             *self.view.server.lock().unwrap_or_else(|p| p.into_inner()) = Some(host);
+            let connected_at = Instant::now();
             let end = self.serve(handshake, read_only, &mut ready).await;
             *self.view.server.lock().unwrap_or_else(|p| p.into_inner()) = None;
             match end {
@@ -336,6 +345,15 @@ impl SessionTask {
                     tracing::debug!(%error, "connection lost");
                     if *self.state_tx.borrow() != SessionState::Expired {
                         self.set_state(SessionState::Disconnected);
+                    }
+                    // A connection that dies right after its handshake counts as a failed
+                    // attempt, so a misbehaving server cannot make the client spin.
+                    if connected_at.elapsed() < STABLE_CONNECTION {
+                        failures += 1;
+                        let rounds = failures / self.hosts.len() as u32;
+                        tokio::time::sleep(Duration::from_millis(50 << rounds.min(4))).await;
+                    } else {
+                        failures = 0;
                     }
                 }
                 ConnEnd::Expired => {

@@ -450,3 +450,33 @@ async fn dropping_the_last_watcher_removes_the_server_watch() {
     conn.reply(xid, 0, &Response::Sync("/".into())).await;
     assert_eq!(call.await.unwrap(), Ok(()));
 }
+
+#[tokio::test]
+async fn a_server_offering_a_tiny_timeout_cannot_make_the_client_spin() {
+    let server = MockServer::start().await;
+    let hosts = server.hosts();
+    let client = tokio::spawn(async move { ZkClient::connect(&hosts).await });
+    let (mut conn, _) = server.accept().await;
+    conn.answer_connect(SESSION, 1).await;
+    let client = client.await.unwrap().unwrap();
+    assert_eq!(
+        client.session_timeout(),
+        Duration::from_millis(1000),
+        "floored"
+    );
+    // Refuse to serve: each new connection closes at once. The client must back off rather
+    // than reconnect in a tight loop.
+    drop(conn);
+    let start = tokio::time::Instant::now();
+    let mut accepted = 0;
+    while start.elapsed() < Duration::from_millis(600) {
+        match tokio::time::timeout(Duration::from_millis(700), server.accept()).await {
+            Ok((mut conn, _)) => {
+                conn.answer_connect(SESSION, 1).await;
+                accepted += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    assert!(accepted < 20, "{accepted} connections in 600 ms");
+}
