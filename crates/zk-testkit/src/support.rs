@@ -37,6 +37,23 @@ pub(crate) async fn next(watch: &mut PersistentWatch) -> WatchEvent {
         .expect("the persistent watch ended unexpectedly")
 }
 
+/// The next event of a persistent watch that is not a connection change (`Disconnected`,
+/// `SyncConnected`): on a real server, ending a session from outside first cuts its client's
+/// connection, and a persistent watch reports that too.
+pub(crate) async fn next_past_reconnects(watch: &mut PersistentWatch) -> WatchEvent {
+    loop {
+        let event = next(watch).await;
+        let reconnect = event.is_session_event()
+            && matches!(
+                event.state,
+                zk_core::SessionState::Disconnected | zk_core::SessionState::SyncConnected
+            );
+        if !reconnect {
+            return event;
+        }
+    }
+}
+
 /// Makes sure every notification caused by changes that completed before this call has reached
 /// `zk`: ZooKeeper delivers a session's notifications before any later reply on that session,
 /// and `sync` first makes the session's server catch up with the leader.

@@ -70,6 +70,10 @@ pub(crate) struct SessionTask {
     /// Credentials that succeeded, replayed on every new connection.
     pub(crate) credentials: Vec<(String, Vec<u8>)>,
     pub(crate) next_xid: i32,
+    /// A session this client declared expired on its own (nothing heard for a whole timeout)
+    /// that a server may still hold; it is ended before a new session opens, so that `Expired`
+    /// really means its ephemeral nodes are gone.
+    stale: Option<(i64, Vec<u8>)>,
 }
 
 /// A fresh connection that completed the handshake.
@@ -125,6 +129,50 @@ async fn handshake(
         .unwrap_or(Err(Error::ConnectionLoss))
 }
 
+/// Ends a session on the server: attaches to it with its id and password, then closes it.
+/// Succeeds too when the server says it is already gone.
+async fn end_session(
+    host: (String, u16),
+    session_id: i64,
+    password: Vec<u8>,
+    timeout: Duration,
+    max_packet: usize,
+) -> Result<()> {
+    let request = ConnectRequest {
+        protocol_version: 0,
+        last_zxid_seen: 0,
+        timeout_ms: timeout.as_millis().min(i32::MAX as u128) as i32,
+        session_id,
+        password,
+        read_only: Some(false),
+    };
+    let Handshake {
+        mut stream,
+        response,
+        mut leftover,
+    } = handshake(host, request, timeout, max_packet).await?;
+    if response.is_expired() {
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    crate::proto::Request::CloseSession.encode_frame(1, &mut out);
+    let close = async {
+        stream.write_all(&out).await?;
+        loop {
+            if next_frame(&leftover, max_packet)?.is_some() {
+                return Ok(());
+            }
+            if stream.read_buf(&mut leftover).await? == 0 {
+                // The server closes the connection after closing the session.
+                return Ok(());
+            }
+        }
+    };
+    tokio::time::timeout(timeout, close)
+        .await
+        .unwrap_or(Err(Error::ConnectionLoss))
+}
+
 impl SessionTask {
     pub(crate) fn new(
         options: ClientOptions,
@@ -154,6 +202,7 @@ impl SessionTask {
             negotiated: Duration::ZERO,
             last_heard: Instant::now(),
             next_xid: 1,
+            stale: None,
         }
     }
 
@@ -183,12 +232,27 @@ impl SessionTask {
         })
     }
 
+    /// Publishes a new state; connection changes also reach persistent watches, which must
+    /// learn that events may have been missed while disconnected.
     pub(crate) fn set_state(&self, state: SessionState) {
-        self.state_tx.send_if_modified(|current| {
+        let changed = self.state_tx.send_if_modified(|current| {
             let changed = *current != state;
             *current = state;
             changed
         });
+        if changed
+            && matches!(
+                state,
+                SessionState::Disconnected
+                    | SessionState::SyncConnected
+                    | SessionState::ConnectedReadOnly
+            )
+        {
+            self.watches
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .connection_event(state);
+        }
     }
 
     /// Answers a command while no connection is up; returns false once the task should stop.
@@ -258,6 +322,7 @@ impl SessionTask {
                 && !self.negotiated.is_zero()
                 && self.last_heard.elapsed() >= self.negotiated
             {
+                self.stale = Some((self.session_id, self.password.clone()));
                 self.expire();
                 if self.options.terminal_expiry {
                     return self.linger(Error::SessionExpired).await;
@@ -269,6 +334,38 @@ impl SessionTask {
             }
             let host = self.hosts[self.next_host % self.hosts.len()].clone();
             self.next_host += 1;
+            if let Some((id, password)) = self.stale.clone() {
+                let ended = end_session(
+                    host.clone(),
+                    id,
+                    password,
+                    self.attempt_timeout(),
+                    self.options.max_packet,
+                );
+                // Answer handles meanwhile, as for any connection attempt.
+                tokio::pin!(ended);
+                let ended = loop {
+                    tokio::select! {
+                        ended = &mut ended => break ended,
+                        command = self.commands.recv() => {
+                            if !self.answer_offline(command, &Error::SessionExpired) {
+                                return;
+                            }
+                        }
+                    }
+                };
+                match ended {
+                    Ok(()) => self.stale = None,
+                    Err(_) => {
+                        failures += 1;
+                        tokio::time::sleep(Duration::from_millis(
+                            50 << (failures / self.hosts.len() as u32).min(4),
+                        ))
+                        .await;
+                        continue;
+                    }
+                }
+            }
             let attempt = handshake(
                 host.clone(),
                 self.connect_request(),

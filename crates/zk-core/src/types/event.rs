@@ -58,9 +58,11 @@ impl EventType {
 /// A handle starts `SyncConnected`.
 /// `Disconnected` means suspended: the session may still be alive, but the handle cannot prove it,
 /// so recipes stop acting as owners.
-/// `Expired` means the session and all its ephemeral nodes and watches are gone; unless the handle
-/// was built with terminal expiry, it then opens a new session and returns to `SyncConnected`
-/// with a new session id.
+/// `Expired` means the session is over: its watches are gone and so are its ephemeral nodes
+/// (when a client declares expiry itself, after hearing from no server for a whole session
+/// timeout, it ends the session on the server before it opens a new one); unless the handle was
+/// built with terminal expiry, it then opens a new session and returns to `SyncConnected` with a
+/// new session id.
 /// `AuthFailed` and `Closed` are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -5,7 +5,7 @@ use zk_core::{AddWatchMode, CreateOptions, EventType, SessionState};
 
 use crate::backend::Backend;
 use crate::root::TestRoot;
-use crate::support::{event, next, node, persistent, session, supports};
+use crate::support::{event, next_past_reconnects, node, persistent, session, supports};
 use crate::timing::within;
 
 /// Sessions have distinct non-zero ids, start `SyncConnected` and have a positive timeout.
@@ -150,7 +150,10 @@ pub async fn expiry_ends_persistent_watches(backend: &dyn Backend) {
         .await
         .unwrap();
     assert!(backend.expire_session(&*doomed).await);
-    assert_eq!(next(&mut watch).await, session(SessionState::Expired));
+    assert_eq!(
+        next_past_reconnects(&mut watch).await,
+        session(SessionState::Expired)
+    );
     assert_eq!(within(watch.next()).await, None, "the stream ends");
     root.finish().await;
 }
