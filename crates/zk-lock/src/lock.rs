@@ -1,0 +1,254 @@
+//! `Lock`: the distributed mutex (and, with a role, either side of a read/write lock).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use zk_core::Coordinator;
+
+use crate::cleanup::Cleanup;
+use crate::engine::{Engine, Turn};
+use crate::error::LockError;
+use crate::guard::LockGuard;
+use crate::naming::{Contender, ContenderKind, Naming, NodePrefix, sorted_contenders};
+
+/// When a held lock counts as lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum LostPolicy {
+    /// As soon as the connection is suspended (`Disconnected`): the session might expire at the
+    /// server, and another client take the lock, before this client can know. The safe default,
+    /// like Curator's standard policy.
+    #[default]
+    SuspendedIsLost,
+    /// Only when the session is gone (expired, closed) or the node deleted: tolerates short
+    /// disconnections at the price of a window in which two clients may both believe they hold
+    /// the lock. Use fencing tokens if you choose this.
+    OnlySessionLoss,
+}
+
+/// Options of a lock.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockOptions {
+    /// How this lock names its contender nodes (for kazoo or Curator interop).
+    pub naming: Naming,
+    /// When a held lock counts as lost.
+    pub lost_policy: LostPolicy,
+    /// Data stored in this lock's contender nodes (an identifier of the holder, say).
+    pub data: Vec<u8>,
+}
+
+impl LockOptions {
+    /// Default options: native naming, suspension counts as loss, no data.
+    pub fn new() -> LockOptions {
+        LockOptions::default()
+    }
+
+    /// Sets the naming scheme.
+    pub fn naming(mut self, naming: Naming) -> LockOptions {
+        self.naming = naming;
+        self
+    }
+
+    /// Sets the loss policy.
+    pub fn lost_policy(mut self, policy: LostPolicy) -> LockOptions {
+        self.lost_policy = policy;
+        self
+    }
+
+    /// Sets the data written into contender nodes.
+    pub fn data(mut self, data: impl Into<Vec<u8>>) -> LockOptions {
+        self.data = data.into();
+        self
+    }
+}
+
+/// A distributed, non-reentrant mutex on a ZooKeeper path.
+///
+/// Contenders queue as ephemeral sequential children of the path and are served in order;
+/// each waits only for the one right before it, so a release wakes a single waiter.
+/// One handle holds the lock at most once at a time: acquiring again while holding it fails with
+/// [`LockError::AlreadyHeld`] instead of deadlocking.
+///
+/// # Cancel safety
+/// Every acquire method is cancel-safe: dropping its future removes the contender node it
+/// created (in the background), even if the create's reply was never seen.
+#[derive(Debug, Clone)]
+pub struct Lock<C: Coordinator + Clone + 'static> {
+    zk: C,
+    path: String,
+    options: LockOptions,
+    kind: ContenderKind,
+    read_write: bool,
+    held: Arc<AtomicBool>,
+}
+
+impl<C: Coordinator + Clone + 'static> Lock<C> {
+    /// A mutex on `path` with default options.
+    pub fn new(zk: C, path: impl Into<String>) -> Lock<C> {
+        Lock::with_options(zk, path, LockOptions::default())
+    }
+
+    /// A mutex on `path` with `options`.
+    pub fn with_options(zk: C, path: impl Into<String>, options: LockOptions) -> Lock<C> {
+        Lock::role(zk, path.into(), options, ContenderKind::Exclusive, false)
+    }
+
+    pub(crate) fn role(
+        zk: C,
+        path: String,
+        options: LockOptions,
+        kind: ContenderKind,
+        read_write: bool,
+    ) -> Lock<C> {
+        Lock {
+            zk,
+            path,
+            options,
+            kind,
+            read_write,
+            held: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The lock path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The options.
+    pub fn options(&self) -> &LockOptions {
+        &self.options
+    }
+
+    pub(crate) fn zk_handle(&self) -> C {
+        self.zk.clone()
+    }
+
+    /// Waits for the lock.
+    ///
+    /// # Errors
+    /// [`LockError::AlreadyHeld`]; ZooKeeper errors that retrying cannot cure (invalid path,
+    /// no permission, a closed handle). Connection loss and session expiry while waiting are
+    /// ridden out: the wait goes on, with a new contender node if the session changed.
+    pub async fn acquire(&self) -> Result<LockGuard<C>, LockError> {
+        self.acquire_until(None, true)
+            .await
+            .map(|guard| guard.expect("a waiting acquire ends with the lock"))
+    }
+
+    /// Waits at most `timeout` for the lock.
+    ///
+    /// # Errors
+    /// [`LockError::Timeout`] when the time ran out (the contender node is removed), and those of
+    /// [`Lock::acquire`].
+    pub async fn acquire_timeout(&self, timeout: Duration) -> Result<LockGuard<C>, LockError> {
+        match self
+            .acquire_until(Some(Instant::now() + timeout), true)
+            .await?
+        {
+            Some(guard) => Ok(guard),
+            None => Err(LockError::Timeout {
+                path: self.path.clone(),
+            }),
+        }
+    }
+
+    /// Takes the lock only if nobody holds it or waits for it before us; never waits.
+    ///
+    /// # Errors
+    /// Those of [`Lock::acquire`].
+    pub async fn try_acquire(&self) -> Result<Option<LockGuard<C>>, LockError> {
+        self.acquire_until(None, false).await
+    }
+
+    /// The current contenders of this lock path, holders first, in every known naming scheme.
+    ///
+    /// # Errors
+    /// ZooKeeper errors; a missing lock path is an empty list.
+    pub async fn contenders(&self) -> Result<Vec<Contender>, LockError> {
+        let engine = self.engine();
+        Ok(sorted_contenders(&engine.list().await?))
+    }
+
+    fn engine(&self) -> Engine<'_, C> {
+        Engine {
+            zk: &self.zk,
+            dir: &self.path,
+            data: &self.options.data,
+        }
+    }
+
+    async fn acquire_until(
+        &self,
+        deadline: Option<Instant>,
+        wait: bool,
+    ) -> Result<Option<LockGuard<C>>, LockError> {
+        zk_core::path::validate_path(&self.path)?;
+        if self.held.swap(true, Ordering::AcqRel) {
+            return Err(LockError::AlreadyHeld {
+                path: self.path.clone(),
+            });
+        }
+        let outcome = self.contend(deadline, wait).await;
+        if !matches!(outcome, Ok(Some(_))) {
+            self.held.store(false, Ordering::Release);
+        }
+        outcome
+    }
+
+    async fn contend(
+        &self,
+        deadline: Option<Instant>,
+        wait: bool,
+    ) -> Result<Option<LockGuard<C>>, LockError> {
+        // Undo the `held` mark if this future is dropped part-way.
+        struct Unmark<'a>(&'a AtomicBool, bool);
+        impl Drop for Unmark<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.store(false, Ordering::Release);
+                }
+            }
+        }
+        let mut unmark = Unmark(&self.held, true);
+        let engine = self.engine();
+        loop {
+            let prefix = if self.read_write {
+                NodePrefix::for_rw(self.options.naming, self.kind)
+            } else {
+                NodePrefix::new(self.options.naming, self.kind)
+            };
+            let mut cleanup = Cleanup::tagged(self.zk.clone(), &self.path, &prefix.tag);
+            let mut entered = engine.enter(&prefix).await?;
+            cleanup.node(&entered.path, entered.session_id);
+            match engine
+                .wait_turn(&mut entered, self.kind, wait, deadline)
+                .await?
+            {
+                Turn::Acquired => {
+                    cleanup.disarm();
+                    unmark.1 = false;
+                    return Ok(Some(LockGuard::new(
+                        self.zk.clone(),
+                        entered.path,
+                        entered.session_id,
+                        entered.czxid,
+                        self.kind,
+                        self.options.lost_policy,
+                        self.held.clone(),
+                    )));
+                }
+                Turn::NodeGone => {
+                    // The session that owned the node ended, or someone deleted it: queue again.
+                    cleanup.run().await?;
+                }
+                Turn::Blocked | Turn::TimedOut => {
+                    cleanup.run().await?;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
