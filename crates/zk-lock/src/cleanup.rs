@@ -73,7 +73,7 @@ pub(crate) async fn delete_tagged<C: Coordinator + ?Sized>(
 }
 
 /// What an attempt must remove if it is abandoned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Pending {
     /// Nothing created, or it was handed over.
     Nothing,
@@ -115,10 +115,18 @@ impl<C: Coordinator + Clone + 'static> Cleanup<C> {
         self.pending = Pending::Nothing;
     }
 
-    /// Removes the attempt's node now.
-    pub(crate) async fn run(mut self) -> Result<(), Error> {
-        let pending = std::mem::replace(&mut self.pending, Pending::Nothing);
-        remove(&self.zk, pending).await
+    /// Removes the attempt's node now, waiting at most `limit`; past that (the connection is
+    /// down, say) the removal goes on in the background so the caller is not held up.
+    pub(crate) async fn run_within(mut self, limit: std::time::Duration) -> Result<(), Error> {
+        let pending = self.pending.clone();
+        match tokio::time::timeout(limit, remove(&self.zk, pending)).await {
+            Ok(result) => {
+                self.pending = Pending::Nothing;
+                result
+            }
+            // Still armed: dropping `self` finishes the job in the background.
+            Err(_) => Ok(()),
+        }
     }
 }
 

@@ -149,9 +149,10 @@ impl<C: Coordinator + Clone + 'static> Drop for LockGuard<C> {
         if self.released {
             return;
         }
-        let held_flag = self.held_flag.clone();
+        // The handle may queue again at once: a new contender waits behind the old node until
+        // the background release removes it.
+        self.held_flag.store(false, Ordering::Release);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            held_flag.store(false, Ordering::Release);
             return;
         };
         let (zk, path, session_id) = (self.zk.clone(), self.path.clone(), self.session_id);
@@ -159,7 +160,6 @@ impl<C: Coordinator + Clone + 'static> Drop for LockGuard<C> {
             if let Err(error) = delete_node(&zk, &path, session_id).await {
                 tracing::warn!(%error, path, "could not release a dropped lock");
             }
-            held_flag.store(false, Ordering::Release);
         });
     }
 }

@@ -13,6 +13,9 @@ use crate::error::LockError;
 use crate::guard::LockGuard;
 use crate::naming::{Contender, ContenderKind, Naming, NodePrefix, sorted_contenders};
 
+/// How long a failed attempt waits for its node's removal before leaving it to the background.
+const CLEANUP_GRACE: Duration = Duration::from_secs(1);
+
 /// When a held lock counts as lost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum LostPolicy {
@@ -242,10 +245,10 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
                 }
                 Turn::NodeGone => {
                     // The session that owned the node ended, or someone deleted it: queue again.
-                    cleanup.run().await?;
+                    cleanup.run_within(CLEANUP_GRACE).await?;
                 }
                 Turn::Blocked | Turn::TimedOut => {
-                    cleanup.run().await?;
+                    cleanup.run_within(CLEANUP_GRACE).await?;
                     return Ok(None);
                 }
             }
