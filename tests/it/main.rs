@@ -3,6 +3,7 @@
 
 mod chroot;
 mod config_watch;
+mod differential;
 mod dyn_coordinator;
 mod failover;
 mod readme;
