@@ -8,9 +8,9 @@ use std::time::Duration;
 use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 use tokio::time::Instant;
-use zk_core::{EventType, Id, SessionState, Stat};
+use zk_core::{EventType, Id, Perms, SessionState, Stat};
 
-use crate::acl_check::{CLIENT_IP, authenticate};
+use crate::acl_check::{CLIENT_IP, allows, authenticate};
 use crate::faults::{FaultPlan, Faults};
 use crate::session::{FakeSession, SessionOptions};
 use crate::tree::Tree;
@@ -27,6 +27,7 @@ pub(crate) struct Config {
     pub(crate) super_digest: Option<String>,
     pub(crate) multi_create_stat: bool,
     pub(crate) reconnect_delay: Duration,
+    pub(crate) filter_notifications: bool,
 }
 
 impl Default for Config {
@@ -40,6 +41,7 @@ impl Default for Config {
             super_digest: None,
             multi_create_stat: false,
             reconnect_delay: Duration::from_millis(1),
+            filter_notifications: true,
         }
     }
 }
@@ -103,6 +105,15 @@ impl FakeEnsembleBuilder {
     /// `Expired` before `SyncConnected`.
     pub fn reconnect_delay(mut self, delay: Duration) -> Self {
         self.config.reconnect_delay = delay;
+        self
+    }
+
+    /// Whether a session hears only of nodes it may READ (default true): the fix for
+    /// CVE-2024-23944 in ZooKeeper 3.8.4+, 3.9.2+ and distributions' patched 3.8.0 builds
+    /// (Debian's among them). Turn it off to model an unpatched server, which notifies every
+    /// watcher regardless of ACLs.
+    pub fn filter_notifications_by_acl(mut self, enabled: bool) -> Self {
+        self.config.filter_notifications = enabled;
         self
     }
 
@@ -236,6 +247,15 @@ impl FakeEnsemble {
     }
 }
 
+/// A node event waiting for delivery, with the ACL that decides who may hear of it: the node's
+/// own, or for `NodeChildrenChanged` its parent's (the node is the parent then).
+#[derive(Debug)]
+pub(crate) struct NodeEvent {
+    pub(crate) kind: EventType,
+    pub(crate) path: String,
+    pub(crate) acl: Vec<zk_core::Acl>,
+}
+
 /// Where one client's connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Link {
@@ -282,7 +302,7 @@ pub(crate) struct ServerState {
     /// A container or TTL node was created, so the sweeper must run.
     pub(crate) sweep_wanted: bool,
     /// Node events of the running operation, delivered when it completes.
-    pub(crate) events: Vec<(EventType, String)>,
+    pub(crate) events: Vec<NodeEvent>,
     /// Whether any watch was ever registered; until then no event needs recording.
     pub(crate) watched: bool,
     next_client: u64,
@@ -394,11 +414,17 @@ impl ServerState {
             return;
         }
         let mut events = std::mem::take(&mut self.events);
-        for (event_type, path) in events.drain(..) {
+        let filter = self.config.filter_notifications;
+        for event in events.drain(..) {
             for client in self.clients.values_mut() {
-                if client.link == Link::Connected {
-                    client.watches.fire(event_type, &path);
+                if client.link != Link::Connected {
+                    continue;
                 }
+                // CVE-2024-23944: a session hears only of nodes it may read.
+                if filter && !allows(&event.acl, &client.identities, Perms::READ) {
+                    continue;
+                }
+                client.watches.fire(event.kind, &event.path);
             }
         }
         self.events = events;

@@ -81,17 +81,32 @@ impl ServerState {
         Ok(node)
     }
 
+    /// Queues a node event for delivery when the operation completes.
+    fn event(&mut self, kind: EventType, path: &str, acl: Vec<Acl>) {
+        self.events.push(crate::ensemble::NodeEvent {
+            kind,
+            path: path.to_owned(),
+            acl,
+        });
+    }
+
+    /// Queues `NodeChildrenChanged` for `parent`, judged by the parent's ACL.
+    fn child_event(&mut self, parent: &str) {
+        let acl = self
+            .tree
+            .get(parent)
+            .map(|p| p.acl.clone())
+            .unwrap_or_default();
+        self.event(EventType::NodeChildrenChanged, parent, acl);
+    }
+
     /// Removes a node as part of transaction `zxid` and queues its events.
     pub(crate) fn remove_node(&mut self, path: &str, zxid: i64) {
         let parent_path = parent(path).unwrap_or("/");
-        if self
-            .tree
-            .remove(parent_path, name(path), path, zxid)
-            .is_some()
-        {
-            self.events.push((EventType::NodeDeleted, path.to_owned()));
-            self.events
-                .push((EventType::NodeChildrenChanged, parent_path.to_owned()));
+        let removed = self.tree.remove(parent_path, name(path), path, zxid);
+        if let (Some(node), true) = (removed, self.watched) {
+            self.event(EventType::NodeDeleted, path, node.acl);
+            self.child_event(parent_path);
         }
     }
 
@@ -178,13 +193,12 @@ impl ServerState {
         Undo::save(&mut undo, &self.tree, parent_path);
         Undo::save(&mut undo, &self.tree, &final_path);
         let parent_path = parent_path.to_owned();
+        let acl = self.watched.then(|| node.acl.clone());
         self.tree
             .insert_child(&parent_path, name(&final_path), final_path.clone(), node);
-        if self.watched {
-            self.events
-                .push((EventType::NodeCreated, final_path.clone()));
-            self.events
-                .push((EventType::NodeChildrenChanged, parent_path));
+        if let Some(acl) = acl {
+            self.event(EventType::NodeCreated, &final_path, acl);
+            self.child_event(&parent_path);
         }
         if matches!(kind, NodeKind::Container | NodeKind::Ttl(_)) {
             self.sweep_wanted = true;
@@ -254,8 +268,8 @@ impl ServerState {
         node.stat.data_length = data.len() as i32;
         let stat = node.stat;
         if self.watched {
-            self.events
-                .push((EventType::NodeDataChanged, path.to_owned()));
+            let acl = node.acl.clone();
+            self.event(EventType::NodeDataChanged, path, acl);
         }
         Ok(stat)
     }

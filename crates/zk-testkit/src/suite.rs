@@ -114,6 +114,7 @@ macro_rules! __with_cases {
                 persistent_watch_set_acl_and_multi,
                 recursive_watch_sees_ephemeral_cleanup,
                 persistent_watch_ends_with_closed,
+                notifications_need_read_permission,
             ],
             sessions_ephemerals: [
                 sessions_are_independent,

@@ -116,23 +116,6 @@ impl Mode {
     }
 }
 
-/// The environment variable that adds the operations behind known divergences to the
-/// generator (see [`known_divergences`]).
-pub(crate) const KNOWN_DIVERGENCES_VAR: &str = "ZK_DIFF_KNOWN_DIVERGENCES";
-
-/// Whether to generate operations that run into known, reported divergences.
-///
-/// Known divergence 1, ACL-filtered notifications: the server under test (Debian's
-/// `3.8.0-11+deb12u2`, which carries the CVE-2024-23944 / ZOOKEEPER-4799 fix) sends a
-/// notification only to sessions with READ on the node (on the parent for
-/// `NodeChildrenChanged`), while the fake delivers every notification, as upstream 3.8.0 did.
-/// Any node that an anonymous slot may not read would show it, because every slot holds a
-/// recursive watch on the root; so [`AclChoice::UserOnly`] and [`AclChoice::CreatorOnly`] are
-/// generated only when this is set.
-pub(crate) fn known_divergences() -> bool {
-    std::env::var_os(KNOWN_DIVERGENCES_VAR).is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 /// The ACLs a create or set_acl uses.
 ///
 /// Every choice leaves [`USER`] able to do everything, so the harness's observer session
@@ -148,10 +131,11 @@ pub(crate) enum AclChoice {
     /// `auth:` ALL plus `world:anyone` READ: expanded to [`USER`] for the authenticated slot,
     /// refused with `InvalidAcl` for anonymous sessions.
     Creator,
-    /// ALL for [`USER`] only: anonymous sessions may not even read
-    /// (only with [`known_divergences`]).
+    /// ALL for [`USER`] only: anonymous sessions may not even read, so they must not hear of
+    /// changes to the node either (the fake once notified them anyway, as unpatched 3.8.0 did;
+    /// the server under test, Debian's 3.8.0 with the CVE-2024-23944 fix, does not).
     UserOnly,
-    /// `auth:` ALL (`CREATOR_ALL_ACL`) (only with [`known_divergences`]).
+    /// `auth:` ALL (`CREATOR_ALL_ACL`).
     CreatorOnly,
 }
 
@@ -355,17 +339,15 @@ fn mode() -> impl Strategy<Value = Mode> {
 }
 
 fn acl() -> impl Strategy<Value = AclChoice> {
-    let mut choices = vec![
+    let choices = vec![
         AclChoice::Open,
         AclChoice::Open,
         AclChoice::ReadOnly,
         AclChoice::NoDelete,
         AclChoice::Creator,
+        AclChoice::UserOnly,
+        AclChoice::CreatorOnly,
     ];
-    if known_divergences() {
-        // Known divergence 1 (see `known_divergences`): nodes anonymous slots cannot read.
-        choices.extend([AclChoice::UserOnly, AclChoice::CreatorOnly]);
-    }
     select(choices)
 }
 

@@ -256,3 +256,39 @@ pub async fn persistent_watch_ends_with_closed(backend: &dyn Backend) {
     );
     root.finish().await;
 }
+
+/// A session hears only of nodes it may read: the fix for CVE-2024-23944, in ZooKeeper 3.8.4+,
+/// 3.9.2+ and patched 3.8.0 builds such as Debian's. Creating a node readable only by `alice`
+/// reaches neither an anonymous session's recursive watch nor its exist watch on that path,
+/// while an open sibling does.
+pub async fn notifications_need_read_permission(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (alice, stranger) = (root.session().await, root.session().await);
+    alice.add_auth("digest", b"alice:secret").await.unwrap();
+    let (secret, public) = (root.join("secret"), root.join("public"));
+    let mut stream = stranger
+        .add_watch(root.path(), AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    let (_, mut exist_watch) = stranger.watch_exists(&secret).await.unwrap();
+    let only_alice = TestRoot::with_admin(vec![zk_core::Acl::new(
+        zk_core::Perms::ALL,
+        zk_core::Id::digest("alice", "secret"),
+    )]);
+    alice
+        .create(&secret, b"", &persistent().with_acl(only_alice))
+        .await
+        .unwrap();
+    alice.create(&public, b"", &persistent()).await.unwrap();
+    assert_eq!(
+        next(&mut stream).await,
+        node(EventType::NodeCreated, &public)
+    );
+    barrier(&*stranger, root.path()).await;
+    assert_quiet(&mut stream, "no event for an unreadable node");
+    crate::support::assert_pending(&mut exist_watch, "exist watch on an unreadable node");
+    root.finish().await;
+}
