@@ -230,6 +230,10 @@ impl SessionTask {
         if header.zxid > self.last_zxid {
             self.last_zxid = header.zxid;
         }
+        // Any reply saying the session expired ends it, a ping's included.
+        if header.err == -112 && header.xid < 0 && header.xid != AUTH_XID {
+            return Some(ConnEnd::Expired);
+        }
         match header.xid {
             PING_XID => None,
             AUTH_XID => {

@@ -480,3 +480,28 @@ async fn a_server_offering_a_tiny_timeout_cannot_make_the_client_spin() {
     }
     assert!(accepted < 20, "{accepted} connections in 600 ms");
 }
+
+#[tokio::test]
+async fn a_ping_answered_with_session_expired_ends_the_session() {
+    let server = MockServer::start().await;
+    let hosts = server.hosts();
+    let client = tokio::spawn(async move {
+        ZkClient::builder(&hosts)
+            .unwrap()
+            .session_timeout(Duration::from_secs(3))
+            .connect()
+            .await
+    });
+    let (mut conn, _) = server.accept_session(SESSION, 3000).await;
+    let client = client.await.unwrap().unwrap();
+    // Wait for the first ping (a third of the timeout) and answer it "session expired".
+    let payload = conn.frame().await.expect("a ping");
+    let (xid, request) = Request::decode(&payload).unwrap();
+    assert_eq!((xid, request), (-2, Request::Ping));
+    conn.reply(-2, -112, &Response::Empty).await;
+    let mut state = client.session_state();
+    tokio::time::timeout(WAIT, state.wait_for(|s| *s == SessionState::Expired))
+        .await
+        .expect("expiry reported without waiting for a read timeout")
+        .unwrap();
+}
