@@ -6,6 +6,7 @@ mod config_watch;
 mod differential;
 mod dyn_coordinator;
 mod failover;
+mod lock_failover;
 mod readme;
 mod real_conformance;
 mod watch_removal;

@@ -1,0 +1,456 @@
+//! Lock benchmark against a real local ZooKeeper (started by the zk-testkit harness, tuned for
+//! throughput as in zk-core's `wire_client` bench), with the in-memory fake for reference.
+//!
+//! Workloads, on each backend:
+//! - `uncontended`: one session acquires and releases one lock in a loop;
+//! - `contended x4`: four sessions loop acquiring and releasing the same lock, so each cycle
+//!   includes waiting for the others (the latency is wait + hold + release);
+//! - `round trips`: uncontended cycles through a counting wrapper that records how many times
+//!   the client had to wait for the server (a request sent while nothing else was in flight
+//!   starts a round trip) and how many requests it sent; on the real server the server's own
+//!   `zk_packets_received` counter (from `mntr`) is read before and after, too.
+//!
+//! For each: cycles per second, p50/p99 cycle latency, and client CPU per cycle (user + system
+//! time of this process from getrusage; the server is another process).
+//! Run with `cargo xtask bench -p zk-lock` or `cargo bench -p zk-lock --bench lock`;
+//! `ZK_BENCH_SECONDS` sets the length of each workload (default 5).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use nix::sys::resource::{UsageWho, getrusage};
+use tokio::sync::watch;
+use zk_core::client::ZkClient;
+use zk_core::{
+    Acl, AddWatchMode, Coordinator, CoordinatorExt, CreateOptions, Created, OneshotWatch, Op,
+    OpResult, PersistentWatch, ReadOp, ReadResult, SessionState, Stat,
+};
+use zk_lock::Lock;
+use zk_testkit::server::ZkServer;
+
+/// Sessions in the contended workload.
+const CONTENDERS: usize = 4;
+/// Uncontended cycles counted for the round-trip figure.
+const COUNTED_CYCLES: u64 = 2_000;
+
+fn cpu_time() -> Duration {
+    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
+    let tv = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
+    };
+    tv(usage.user_time()) + tv(usage.system_time())
+}
+
+/// What one workload measured.
+struct Report {
+    name: String,
+    cycles: usize,
+    elapsed: Duration,
+    cpu: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Report {
+    fn rate(&self) -> f64 {
+        self.cycles as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn print(&mut self) -> f64 {
+        self.latencies.sort_unstable();
+        let pct = |p: f64| {
+            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+            self.latencies[i].as_secs_f64() * 1e6
+        };
+        println!(
+            "{:<22} {:>9.0} cycles/s   p50 {:>7.0} µs   p99 {:>7.0} µs   client CPU {:>6.1} µs/cycle   ({} cycles in {:.1} s)",
+            self.name,
+            self.rate(),
+            pct(0.50),
+            pct(0.99),
+            self.cpu.as_secs_f64() * 1e6 / self.cycles as f64,
+            self.cycles,
+            self.elapsed.as_secs_f64(),
+        );
+        self.rate()
+    }
+}
+
+/// One acquire + release cycle on `lock`.
+async fn cycle<C: Coordinator + Clone + 'static>(lock: &Lock<C>) {
+    let guard = lock.acquire().await.expect("acquire");
+    guard.release().await.expect("release");
+}
+
+/// Loops `cycle` on every lock of `locks` concurrently, first for a warm-up of half `duration`
+/// (the server's JIT too), then for `duration`, each task timing its own cycles.
+async fn run<C: Coordinator + Clone + 'static>(
+    name: String,
+    locks: Vec<Lock<C>>,
+    duration: Duration,
+) -> Report {
+    let locks: Vec<Arc<Lock<C>>> = locks.into_iter().map(Arc::new).collect();
+    let warm = Instant::now() + duration / 2;
+    let tasks: Vec<_> = locks
+        .iter()
+        .map(|lock| {
+            let lock = lock.clone();
+            tokio::spawn(async move {
+                while Instant::now() < warm {
+                    cycle(&lock).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let cpu_start = cpu_time();
+    let start = Instant::now();
+    let end = start + duration;
+    let tasks: Vec<_> = locks
+        .iter()
+        .map(|lock| {
+            let lock = lock.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(1 << 14);
+                while Instant::now() < end {
+                    let t = Instant::now();
+                    cycle(&lock).await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    Report {
+        name,
+        cycles: latencies.len(),
+        elapsed: start.elapsed(),
+        cpu: cpu_time() - cpu_start,
+        latencies,
+    }
+}
+
+/// Counts of a [`Counting`] handle.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Requests now awaiting their reply.
+    in_flight: AtomicU64,
+    /// Requests sent.
+    requests: AtomicU64,
+    /// Requests sent while nothing else was in flight: each starts a wait for the server.
+    round_trips: AtomicU64,
+}
+
+/// A [`Coordinator`] that counts the requests and round trips of the handle it wraps.
+#[derive(Debug, Clone)]
+struct Counting<C> {
+    inner: C,
+    counts: Arc<Counts>,
+}
+
+impl<C: Coordinator> Counting<C> {
+    async fn count<T>(&self, call: impl std::future::Future<Output = T>) -> T {
+        let counts = &self.counts;
+        counts.requests.fetch_add(1, Ordering::Relaxed);
+        if counts.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
+            counts.round_trips.fetch_add(1, Ordering::Relaxed);
+        }
+        let out = call.await;
+        counts.in_flight.fetch_sub(1, Ordering::AcqRel);
+        out
+    }
+
+    fn snapshot(&self) -> (u64, u64) {
+        (
+            self.counts.requests.load(Ordering::Relaxed),
+            self.counts.round_trips.load(Ordering::Relaxed),
+        )
+    }
+}
+
+#[async_trait]
+impl<C: Coordinator> Coordinator for Counting<C> {
+    async fn create(
+        &self,
+        path: &str,
+        data: &[u8],
+        options: &CreateOptions,
+    ) -> zk_core::Result<Created> {
+        self.count(self.inner.create(path, data, options)).await
+    }
+    async fn delete(&self, path: &str, version: Option<i32>) -> zk_core::Result<()> {
+        self.count(self.inner.delete(path, version)).await
+    }
+    async fn exists(&self, path: &str) -> zk_core::Result<Option<Stat>> {
+        self.count(self.inner.exists(path)).await
+    }
+    async fn watch_exists(&self, path: &str) -> zk_core::Result<(Option<Stat>, OneshotWatch)> {
+        self.count(self.inner.watch_exists(path)).await
+    }
+    async fn get_data(&self, path: &str) -> zk_core::Result<(Vec<u8>, Stat)> {
+        self.count(self.inner.get_data(path)).await
+    }
+    async fn watch_data(&self, path: &str) -> zk_core::Result<(Vec<u8>, Stat, OneshotWatch)> {
+        self.count(self.inner.watch_data(path)).await
+    }
+    async fn set_data(
+        &self,
+        path: &str,
+        data: &[u8],
+        version: Option<i32>,
+    ) -> zk_core::Result<Stat> {
+        self.count(self.inner.set_data(path, data, version)).await
+    }
+    async fn get_children(&self, path: &str) -> zk_core::Result<(Vec<String>, Stat)> {
+        self.count(self.inner.get_children(path)).await
+    }
+    async fn watch_children(
+        &self,
+        path: &str,
+    ) -> zk_core::Result<(Vec<String>, Stat, OneshotWatch)> {
+        self.count(self.inner.watch_children(path)).await
+    }
+    async fn get_acl(&self, path: &str) -> zk_core::Result<(Vec<Acl>, Stat)> {
+        self.count(self.inner.get_acl(path)).await
+    }
+    async fn set_acl(
+        &self,
+        path: &str,
+        acl: &[Acl],
+        version: Option<i32>,
+    ) -> zk_core::Result<Stat> {
+        self.count(self.inner.set_acl(path, acl, version)).await
+    }
+    async fn multi(&self, ops: &[Op]) -> zk_core::Result<Vec<OpResult>> {
+        self.count(self.inner.multi(ops)).await
+    }
+    async fn multi_read(
+        &self,
+        ops: &[ReadOp],
+    ) -> zk_core::Result<Vec<zk_core::Result<ReadResult>>> {
+        self.count(self.inner.multi_read(ops)).await
+    }
+    async fn sync(&self, path: &str) -> zk_core::Result<()> {
+        self.count(self.inner.sync(path)).await
+    }
+    async fn add_watch(&self, path: &str, mode: AddWatchMode) -> zk_core::Result<PersistentWatch> {
+        self.count(self.inner.add_watch(path, mode)).await
+    }
+    async fn get_ephemerals(&self, prefix: &str) -> zk_core::Result<Vec<String>> {
+        self.count(self.inner.get_ephemerals(prefix)).await
+    }
+    async fn get_all_children_number(&self, path: &str) -> zk_core::Result<i32> {
+        self.count(self.inner.get_all_children_number(path)).await
+    }
+    async fn add_auth(&self, scheme: &str, auth: &[u8]) -> zk_core::Result<()> {
+        self.count(self.inner.add_auth(scheme, auth)).await
+    }
+    fn session_id(&self) -> i64 {
+        self.inner.session_id()
+    }
+    fn session_timeout(&self) -> Duration {
+        self.inner.session_timeout()
+    }
+    fn session_state(&self) -> watch::Receiver<SessionState> {
+        self.inner.session_state()
+    }
+    async fn close(&self) -> zk_core::Result<()> {
+        self.count(self.inner.close()).await
+    }
+}
+
+/// The server's `zk_packets_received` (every request, pings included; four-letter words are
+/// not requests and do not count).
+fn packets_received(server: &ZkServer) -> u64 {
+    let mntr = server.four_letter("mntr").expect("mntr");
+    mntr.lines()
+        .find_map(|line| line.strip_prefix("zk_packets_received"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no zk_packets_received in mntr:\n{mntr}"))
+}
+
+/// Counts the round trips and requests of `COUNTED_CYCLES` uncontended cycles on `zk`, cycle
+/// by cycle, and the server's packets if there is a server; prints them and returns the most
+/// common number of round trips per cycle.
+async fn round_trips<C: Coordinator + Clone + 'static>(
+    label: &str,
+    zk: C,
+    path: &str,
+    server: Option<&ZkServer>,
+) -> u64 {
+    let counting = Counting {
+        inner: zk,
+        counts: Arc::default(),
+    };
+    let lock = Lock::new(counting.clone(), path);
+    // The first cycle creates the lock path; keep it out of the count.
+    cycle(&lock).await;
+    let (requests_before, trips_before) = counting.snapshot();
+    let packets_before = server.map(packets_received);
+    let started = Instant::now();
+    // Round trips per cycle -> how many cycles took that many.
+    let mut histogram = BTreeMap::<u64, u64>::new();
+    let mut last = trips_before;
+    for _ in 0..COUNTED_CYCLES {
+        cycle(&lock).await;
+        let (_, trips) = counting.snapshot();
+        *histogram.entry(trips - last).or_default() += 1;
+        last = trips;
+    }
+    let elapsed = started.elapsed();
+    let packets = server.map(|s| packets_received(s) - packets_before.unwrap_or_default());
+    let (requests_after, trips_after) = counting.snapshot();
+    let requests = requests_after - requests_before;
+    let n = COUNTED_CYCLES as f64;
+    let typical = histogram
+        .iter()
+        .max_by_key(|(_, cycles)| **cycles)
+        .map_or(0, |(trips, _)| *trips);
+    let spread = histogram
+        .iter()
+        .map(|(trips, cycles)| format!("{cycles} cycles x {trips}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "{label:<22} {typical} round trips/cycle typical, {:.4} mean ({spread}); {:.4} requests/cycle sent ({COUNTED_CYCLES} cycles in {:.2} s, counted at the client)",
+        (trips_after - trips_before) as f64 / n,
+        requests as f64 / n,
+        elapsed.as_secs_f64()
+    );
+    if let Some(packets) = packets {
+        // Whatever the server received beyond the client's requests is pings (sent only after a
+        // third of the session timeout without a write) or other clients' traffic.
+        println!(
+            "{:<22} server zk_packets_received: {packets} = {requests} requests + {} pings/other, {:.4} requests/cycle",
+            "",
+            packets as i64 - requests as i64,
+            requests.min(packets) as f64 / n,
+        );
+    }
+    typical
+}
+
+/// The three workloads on sessions from `connect`.
+async fn workloads<C, F, Fut>(
+    backend: &str,
+    connect: F,
+    duration: Duration,
+    server: Option<&ZkServer>,
+) -> (f64, f64, u64)
+where
+    C: Coordinator + Clone + 'static,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = C>,
+{
+    let solo = connect().await;
+    let uncontended = run(
+        format!("{backend} uncontended"),
+        vec![Lock::new(solo.clone(), "/bench-lock/solo")],
+        duration,
+    )
+    .await
+    .print();
+    // Counted while this is the only session, so no other session's pings reach the server.
+    let trips = round_trips(
+        &format!("{backend} round trips"),
+        solo.clone(),
+        "/bench-lock/counted",
+        server,
+    )
+    .await;
+
+    let mut sessions = Vec::new();
+    for _ in 0..CONTENDERS {
+        sessions.push(connect().await);
+    }
+    let locks = sessions
+        .iter()
+        .map(|zk| Lock::new(zk.clone(), "/bench-lock/shared"))
+        .collect();
+    let contended = run(
+        format!("{backend} contended x{CONTENDERS}"),
+        locks,
+        duration,
+    )
+    .await
+    .print();
+
+    solo.delete_all("/bench-lock").await.unwrap();
+    for zk in sessions {
+        zk.close().await.unwrap();
+    }
+    solo.close().await.unwrap();
+    (uncontended, contended, trips)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("lock: benchmark");
+        return;
+    }
+    let seconds: u64 = std::env::var("ZK_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let duration = Duration::from_secs(seconds);
+    println!(
+        "load average before starting the server: {} ({} cores)",
+        load_average(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    // A server tuned for throughput rather than for the harness's fast start.
+    let server = ZkServer::builder()
+        .jvm_option("-XX:TieredStopAtLevel=4")
+        .heap_mib(512)
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let hosts = server.connect_string();
+        println!(
+            "zk-lock against ZooKeeper at {hosts} ({seconds} s per workload after {} s of warm-up, current-thread runtime)",
+            duration.as_secs_f64() / 2.0
+        );
+        let (uncontended, contended, trips) = workloads(
+            "zookeeper",
+            || async { ZkClient::connect(&hosts).await.expect("connect") },
+            duration,
+            Some(&server),
+        )
+        .await;
+        println!(
+            "targets: 2 round trips per uncontended cycle ({}), >= 1300 uncontended cycles/s ({}), >= 600 contended cycles/s ({})",
+            verdict(trips <= 2),
+            verdict(uncontended >= 1300.0),
+            verdict(contended >= 600.0)
+        );
+
+        println!("\nthe same on the in-memory fake (no server, no network), for reference:");
+        println!("(the fake answers each request as soon as it is polled, so there every request is its own round trip)");
+        let ensemble = zk_fake::FakeEnsemble::new();
+        workloads("fake", || async { ensemble.connect() }, duration, None).await;
+    });
+    drop(server);
+    println!("load average at the end: {}", load_average());
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}

@@ -1,0 +1,424 @@
+//! Distributed locks with `zk-lock`: workers taking turns, fencing tokens, `try_acquire`, a
+//! timeout, a read/write lock, and a holder noticing that its session expired.
+//!
+//! ```text
+//! cargo run --example lock
+//! ```
+//!
+//! It runs on the in-memory fake ensemble by default. `--hosts host:port,...` (or the
+//! `ZK_HOSTS` environment variable) runs it against a real ZooKeeper through the wire client:
+//!
+//! ```text
+//! cargo run --example lock -- --hosts 127.0.0.1:2181
+//! ```
+//!
+//! On a real server the session-expiry step ends the session from outside with
+//! `zk_testkit::expire_session`, a test utility (this example package depends on zk-testkit);
+//! in production a session expires when its client is cut off for longer than the timeout.
+
+use std::error::Error as StdError;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use zk_core::client::ZkClient;
+use zk_core::{Coordinator, CoordinatorExt, SessionState};
+use zk_lock::{Lock, LockError, LossReason, ReadWriteLock};
+
+/// The example's result: any error, reported by `main`.
+type Result<T> = std::result::Result<T, Box<dyn StdError>>;
+
+/// A session handle of either backend.
+type Zk = Arc<dyn Coordinator>;
+
+/// The root of every lock path the example uses.
+const ROOT: &str = "/example-locks";
+/// How many workers contend for the mutex, and how many turns each takes.
+const WORKERS: usize = 3;
+const TURNS: usize = 2;
+/// How long the example waits for something before calling it a failure.
+const WAIT: Duration = Duration::from_secs(20);
+
+const USAGE: &str = "usage: cargo run --example lock [-- --hosts HOST:PORT[,HOST:PORT...]]
+  without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
+
+/// Where the example's sessions come from.
+#[derive(Debug, PartialEq, Eq)]
+enum Target {
+    /// A fresh in-memory `zk_fake::FakeEnsemble`.
+    Fake,
+    /// A real ensemble at this connect string.
+    Hosts(String),
+    /// The user asked for help.
+    Help,
+}
+
+/// Chooses the backend from the command line, then from `ZK_HOSTS` (ignored when empty).
+fn target(args: impl IntoIterator<Item = String>, env_hosts: Option<String>) -> Result<Target> {
+    let mut args = args.into_iter();
+    let mut hosts = None;
+    while let Some(arg) = args.next() {
+        if let Some(value) = arg.strip_prefix("--hosts=") {
+            hosts = Some(value.to_owned());
+        } else if arg == "--hosts" {
+            hosts = Some(
+                args.next()
+                    .ok_or("--hosts needs a value such as 127.0.0.1:2181")?,
+            );
+        } else if arg == "-h" || arg == "--help" {
+            return Ok(Target::Help);
+        } else {
+            return Err(format!("unknown argument {arg:?}\n{USAGE}").into());
+        }
+    }
+    match hosts.or(env_hosts.filter(|h| !h.trim().is_empty())) {
+        Some(hosts) if hosts.trim().is_empty() => Err("--hosts needs a non-empty value".into()),
+        Some(hosts) => Ok(Target::Hosts(hosts)),
+        None => Ok(Target::Fake),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = std::env::args().skip(1);
+    let backend = match target(args, std::env::var("ZK_HOSTS").ok()) {
+        Ok(Target::Fake) => {
+            println!("backend: the in-memory fake ensemble (zk_fake::FakeEnsemble)");
+            Backend::Fake(zk_fake::FakeEnsemble::new())
+        }
+        Ok(Target::Hosts(hosts)) => {
+            println!("backend: ZooKeeper at {hosts} (zk_core::client::ZkClient)");
+            Backend::real(hosts)
+        }
+        Ok(Target::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("lock: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&backend).await {
+        Ok(()) => {
+            println!("done");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lock example failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where sessions come from: the fake, or real servers through the wire client.
+enum Backend {
+    Fake(zk_fake::FakeEnsemble),
+    /// The connect string, and every client opened (to find a session's password for expiry).
+    Real(String, Mutex<Vec<ZkClient>>),
+}
+
+impl Backend {
+    fn real(hosts: String) -> Backend {
+        Backend::Real(hosts, Mutex::new(Vec::new()))
+    }
+
+    /// Opens a new, independent session.
+    async fn connect(&self) -> Result<Zk> {
+        Ok(match self {
+            Backend::Fake(ensemble) => Arc::new(ensemble.connect()),
+            Backend::Real(hosts, clients) => {
+                let client = ZkClient::connect(hosts).await?;
+                clients
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(client.clone());
+                Arc::new(client)
+            }
+        })
+    }
+
+    /// Ends the session `id` from outside, as the server does when its client goes silent.
+    async fn expire(&self, id: i64) -> Result<()> {
+        match self {
+            Backend::Fake(ensemble) => {
+                if !ensemble.faults().expire_session(id) {
+                    return Err(format!("no live session {id:#x}").into());
+                }
+            }
+            Backend::Real(hosts, clients) => {
+                let password = clients
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .find(|c| c.session_id() == id)
+                    .map(ZkClient::session_password)
+                    .ok_or("the session is not one of ours")?;
+                zk_testkit::expire_session(hosts, id, &password).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The whole example, on sessions of the chosen backend.
+async fn run(backend: &Backend) -> Result<()> {
+    let admin = backend.connect().await?;
+    admin.delete_all(ROOT).await?;
+    workers_take_turns(backend).await?;
+    try_and_timeout(backend).await?;
+    readers_share(backend).await?;
+    loss_on_expiry(backend).await?;
+    admin.delete_all(ROOT).await?;
+    admin.close().await?;
+    println!("\nremoved {ROOT} and closed the sessions");
+    Ok(())
+}
+
+/// Awaits `fut`, failing after [`WAIT`].
+async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> Result<T> {
+    tokio::time::timeout(WAIT, fut)
+        .await
+        .map_err(|_| format!("timed out waiting for {what}").into())
+}
+
+/// Several workers, each with its own session, take turns on one mutex; each passes its
+/// fencing token to the "storage", which refuses a token lower than one it has seen.
+async fn workers_take_turns(backend: &Backend) -> Result<()> {
+    println!("\n== {WORKERS} workers contend for {ROOT}/jobs");
+    let path = format!("{ROOT}/jobs");
+    let mut sessions = Vec::new();
+    for _ in 0..WORKERS {
+        sessions.push(backend.connect().await?);
+    }
+    let inside = AtomicUsize::new(0);
+    let highest_token = Mutex::new(i64::MIN);
+    let work = sessions.iter().enumerate().map(|(worker, zk)| {
+        let lock = Lock::new(zk.clone(), path.as_str());
+        let (inside, highest_token) = (&inside, &highest_token);
+        async move {
+            for turn in 0..TURNS {
+                let guard = within("the lock", lock.acquire()).await??;
+                let token = guard.fencing_token();
+                println!("worker {worker}: acquired (turn {turn}, fencing token {token})");
+                if inside.fetch_add(1, Ordering::SeqCst) != 0 {
+                    return Err("two workers held the lock at once".into());
+                }
+                {
+                    let mut highest = highest_token.lock().unwrap_or_else(|p| p.into_inner());
+                    if token < *highest {
+                        return Err(format!("stale token {token} after {highest}").into());
+                    }
+                    *highest = token;
+                }
+                // The protected work; the others queue meanwhile, each watching only the node
+                // right before its own.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+                guard.release().await?;
+                println!("worker {worker}: released");
+            }
+            Ok::<(), Box<dyn StdError>>(())
+        }
+    });
+    for result in futures::future::join_all(work).await {
+        result?;
+    }
+    for zk in sessions {
+        zk.close().await?;
+    }
+    Ok(())
+}
+
+/// `try_acquire` never waits; `acquire_timeout` waits a bounded time and removes its node.
+async fn try_and_timeout(backend: &Backend) -> Result<()> {
+    println!("\n== try_acquire and acquire_timeout while someone holds the lock");
+    let path = format!("{ROOT}/report");
+    let (a, b) = (backend.connect().await?, backend.connect().await?);
+    let holder = Lock::new(a.clone(), path.as_str());
+    let other = Lock::new(b.clone(), path.as_str());
+    let guard = holder.acquire().await?;
+    println!(
+        "session A: acquired (fencing token {})",
+        guard.fencing_token()
+    );
+
+    match other.try_acquire().await? {
+        None => println!("session B: try_acquire returned None at once: the lock is taken"),
+        Some(_) => return Err("try_acquire got a held lock".into()),
+    }
+    match other.acquire_timeout(Duration::from_millis(200)).await {
+        Err(e @ LockError::Timeout { .. }) => println!("session B: acquire_timeout: {e}"),
+        Ok(_) => return Err("acquire_timeout got a held lock".into()),
+        Err(e) => return Err(e.into()),
+    }
+    let contenders = holder.contenders().await?;
+    println!(
+        "contenders now: {} (B's timed-out attempt left no node behind)",
+        contenders.len()
+    );
+    if contenders.len() != 1 {
+        return Err(format!("expected only the holder, found {contenders:?}").into());
+    }
+
+    guard.release().await?;
+    println!("session A: released");
+    let next = within("the lock", other.try_acquire())
+        .await??
+        .ok_or("try_acquire failed on a free lock")?;
+    println!(
+        "session B: try_acquire now succeeds (fencing token {})",
+        next.fencing_token()
+    );
+    next.release().await?;
+    a.close().await?;
+    b.close().await?;
+    Ok(())
+}
+
+/// Readers share a read/write lock; a writer waits until they are gone.
+async fn readers_share(backend: &Backend) -> Result<()> {
+    println!("\n== a read/write lock: two readers share, a writer waits");
+    let path = format!("{ROOT}/catalog");
+    let sessions = [
+        backend.connect().await?,
+        backend.connect().await?,
+        backend.connect().await?,
+    ];
+    let [r1, r2, w] = &sessions;
+    let reader_1 = ReadWriteLock::new(r1.clone(), path.as_str());
+    let reader_2 = ReadWriteLock::new(r2.clone(), path.as_str());
+    let writer = ReadWriteLock::new(w.clone(), path.as_str());
+
+    let read_1 = reader_1.read_lock().acquire().await?;
+    let read_2 = within("a second reader", reader_2.read_lock().acquire()).await??;
+    println!(
+        "reader 1 and reader 2 both hold the read lock (shared: {} and {})",
+        read_1.is_shared(),
+        read_2.is_shared()
+    );
+    if writer.write_lock().try_acquire().await?.is_some() {
+        return Err("a writer got in beside readers".into());
+    }
+    println!("writer: try_acquire returned None while readers hold it");
+
+    let write_lock = writer.write_lock();
+    let waiting = write_lock.acquire();
+    let releases = async {
+        read_1.release().await?;
+        println!("reader 1: released");
+        read_2.release().await?;
+        println!("reader 2: released");
+        Ok::<(), LockError>(())
+    };
+    let (written, released) =
+        within("the writer", futures::future::join(waiting, releases)).await?;
+    released?;
+    let write = written?;
+    println!(
+        "writer: acquired once both readers left (exclusive: {}, fencing token {})",
+        !write.is_shared(),
+        write.fencing_token()
+    );
+    write.release().await?;
+    for zk in sessions {
+        zk.close().await?;
+    }
+    Ok(())
+}
+
+/// A holder learns through `lost()` that its session expired: ZooKeeper deleted its node, so
+/// another client may hold the lock now, and it must stop.
+async fn loss_on_expiry(backend: &Backend) -> Result<()> {
+    println!("\n== a holder notices that its session expired");
+    let path = format!("{ROOT}/leader");
+    let zk = backend.connect().await?;
+    let lock = Lock::new(zk.clone(), path.as_str());
+    let guard = lock.acquire().await?;
+    let lost = guard.lost();
+    let old = zk.session_id();
+    println!(
+        "session {old:#x}: acquired (fencing token {}), watching lost()",
+        guard.fencing_token()
+    );
+
+    backend.expire(old).await?;
+    println!("session {old:#x}: expired from outside");
+    let reason = within("the loss", lost).await?;
+    // On a real server the client usually hears the disconnection first, which the default
+    // policy already counts as a loss (`Suspended`); on the fake the expiry comes at once.
+    println!(
+        "holder: lost() resolved with {reason:?}; is_held() = {}",
+        guard.is_held()
+    );
+    if !matches!(reason, LossReason::SessionExpired | LossReason::Suspended) || guard.is_held() {
+        return Err(format!("unexpected loss {reason:?}").into());
+    }
+    let mut state = zk.session_state();
+    within(
+        "a new session",
+        state.wait_for(|s| *s == SessionState::SyncConnected && zk.session_id() != old),
+    )
+    .await??;
+    println!(
+        "the handle carries on in a new session {:#x}; the old node went with the old session",
+        zk.session_id()
+    );
+    // Releasing a lock whose session is gone does nothing, and is not an error.
+    guard.release().await?;
+
+    let again = within("the lock", lock.acquire()).await??;
+    println!(
+        "holder: acquired again in the new session (fencing token {})",
+        again.fencing_token()
+    );
+    again.release().await?;
+    zk.close().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_example_succeeds_on_the_fake() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let result = run(&Backend::Fake(ensemble.clone())).await;
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(ensemble.connect().exists(ROOT).await, Ok(None));
+    }
+
+    #[test]
+    fn hosts_come_from_the_flag_then_the_environment() {
+        let env = || Some("env:2181".to_owned());
+        assert_eq!(target(args(&[]), None).unwrap(), Target::Fake);
+        assert_eq!(target(args(&[]), Some(" ".into())).unwrap(), Target::Fake);
+        assert_eq!(
+            target(args(&[]), env()).unwrap(),
+            Target::Hosts("env:2181".into())
+        );
+        assert_eq!(
+            target(args(&["--hosts=a:1"]), env()).unwrap(),
+            Target::Hosts("a:1".into())
+        );
+        assert!(target(args(&["--hosts"]), None).is_err());
+        assert!(target(args(&["--verbose"]), None).is_err());
+    }
+
+    #[test]
+    fn the_example_runs_against_a_real_server() {
+        let server = zk_testkit::server::ZkServer::shared();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = runtime.block_on(run(&Backend::real(server.connect_string())));
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
