@@ -29,17 +29,26 @@ async fn dropped_watches_are_removed_from_the_server() {
         .await
         .unwrap();
     let watched = watched_paths(server);
-    assert!(watched.contains(&root) && watched.contains(&sub), "{watched:?}");
+    assert!(
+        watched.contains(&root) && watched.contains(&sub),
+        "{watched:?}"
+    );
 
     // A removal is queued before any later request of the same client, so one round trip
     // orders it before the check.
     drop(data);
     zk.sync("/").await.unwrap();
-    assert!(watched_paths(server).contains(&root), "another watcher still needs it");
+    assert!(
+        watched_paths(server).contains(&root),
+        "another watcher still needs it"
+    );
     drop(second);
     zk.sync("/").await.unwrap();
     let watched = watched_paths(server);
-    assert!(!watched.contains(&root) && watched.contains(&sub), "{watched:?}");
+    assert!(
+        !watched.contains(&root) && watched.contains(&sub),
+        "{watched:?}"
+    );
     drop(stream);
     zk.sync("/").await.unwrap();
     assert!(!watched_paths(server).contains(&sub));
