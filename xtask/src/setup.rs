@@ -1,4 +1,6 @@
-//! Installing what the checks need when it is missing: rustfmt, clippy and the ZooKeeper server.
+//! Installing what the checks need when it is missing: rustfmt, clippy, the ZooKeeper server,
+//! and the other libraries zk-lock's interop tests run against (kazoo, Curator and a JDK to
+//! compile the Curator helper).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,11 +19,60 @@ const ZOOKEEPER_DIRS: &[&str] = &[
 const ZOOKEEPER_HINT: &str = "install ZooKeeper with `apt-get install -y zookeeper` (as root), \
      then run `cargo xtask test` again";
 
+/// The Python the kazoo interop tests run: the system one, which sees Debian's `python3-kazoo`
+/// (a pyenv or virtualenv `python3` first on the `PATH` does not).
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+/// The jars zk-lock's Curator interop tests put on the class path (Debian's
+/// `libcurator-recipes-java` and its dependencies).
+const CURATOR_JARS: &[&str] = &[
+    "curator-recipes.jar",
+    "curator-framework.jar",
+    "curator-client.jar",
+    "zookeeper.jar",
+    "zookeeper-jute.jar",
+    "guava.jar",
+    "slf4j-api.jar",
+];
+
+/// A Debian package some test needs, and how to tell it is installed.
+struct Package {
+    /// The package name, for apt-get.
+    name: &'static str,
+    /// What it provides, for the messages.
+    what: &'static str,
+    /// True when what the tests use is there.
+    installed: fn() -> bool,
+}
+
+/// What zk-lock's interop tests (`crates/zk-lock/tests/it/interop.rs`) run against.
+const INTEROP_PACKAGES: &[Package] = &[
+    Package {
+        name: "python3-kazoo",
+        what: "kazoo for /usr/bin/python3",
+        installed: kazoo_installed,
+    },
+    Package {
+        name: "libcurator-recipes-java",
+        what: "Curator's jars in /usr/share/java",
+        installed: curator_installed,
+    },
+    Package {
+        name: "default-jdk-headless",
+        what: "javac, to compile the Curator test helper",
+        installed: javac_installed,
+    },
+];
+
 /// Installs every missing tool, saying what it does.
 pub(crate) fn ensure_tools() -> Result<(), Failure> {
     ensure_component("rustfmt", "fmt")?;
     ensure_component("clippy", "clippy")?;
-    ensure_zookeeper()
+    ensure_zookeeper()?;
+    ensure_packages(
+        INTEROP_PACKAGES,
+        "zk-lock's kazoo and Curator interop tests",
+    )
 }
 
 /// Adds a rustup component when `cargo <subcommand> --version` fails.
@@ -51,33 +102,7 @@ fn ensure_zookeeper() -> Result<(), Failure> {
         return Ok(());
     }
     println!("==> ZooKeeper is missing: installing the Debian package `zookeeper` with apt-get");
-    if !succeeds(Command::new("apt-get").arg("--version")) {
-        return Err(format!("apt-get is not available; {ZOOKEEPER_HINT}"));
-    }
-    // Root runs apt-get directly; anyone else needs sudo that does not ask for a password,
-    // since CI has no terminal. `env` carries DEBIAN_FRONTEND past sudo's environment reset.
-    let prefix: &[&str] = if is_root() {
-        &["env", "DEBIAN_FRONTEND=noninteractive"]
-    } else if succeeds(Command::new("sudo").args(["-n", "true"])) {
-        &["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
-    } else {
-        return Err(format!(
-            "not running as root and sudo needs a password or is missing; {ZOOKEEPER_HINT}"
-        ));
-    };
-    for (name, args) in [
-        ("apt-get update", &["apt-get", "update"][..]),
-        (
-            "apt-get install",
-            &["apt-get", "install", "-y", "zookeeper"][..],
-        ),
-    ] {
-        let argv: Vec<&str> = prefix.iter().chain(args).copied().collect();
-        Step::new(name, argv[0])
-            .args(&argv[1..])
-            .run()
-            .map_err(|e| format!("{e}\n  {ZOOKEEPER_HINT}"))?;
-    }
+    apt_get_install(&["zookeeper"], ZOOKEEPER_HINT)?;
     match zookeeper_jar() {
         Some(jar) => {
             println!("==> ZooKeeper installed ({})", jar.display());
@@ -88,6 +113,110 @@ fn ensure_zookeeper() -> Result<(), Failure> {
             ZOOKEEPER_DIRS.join(" or ")
         )),
     }
+}
+
+/// Installs those of `packages` that are missing, with one apt-get run, saying what it does.
+fn ensure_packages(packages: &[Package], needed_by: &str) -> Result<(), Failure> {
+    let mut missing = Vec::new();
+    for package in packages {
+        if (package.installed)() {
+            println!("==> {} is installed ({})", package.name, package.what);
+        } else {
+            missing.push(package);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
+    let hint = format!(
+        "install them with `apt-get install -y {}` (as root), then run `cargo xtask test` again",
+        names.join(" ")
+    );
+    for package in &missing {
+        println!(
+            "==> {} is missing ({}, needed by {needed_by})",
+            package.name, package.what
+        );
+    }
+    println!(
+        "==> installing the Debian package(s) `{}` with apt-get",
+        names.join(" ")
+    );
+    apt_get_install(&names, &hint)?;
+    for package in &missing {
+        if !(package.installed)() {
+            return Err(format!(
+                "apt-get finished but {} is still missing ({}); {hint}",
+                package.name, package.what
+            ));
+        }
+        println!("==> {} installed ({})", package.name, package.what);
+    }
+    Ok(())
+}
+
+/// Runs `apt-get update` and `apt-get install -y PACKAGES`, as root directly or through sudo
+/// that does not ask for a password; `hint` says what to do by hand when that is impossible.
+fn apt_get_install(packages: &[&str], hint: &str) -> Result<(), Failure> {
+    if !succeeds(Command::new("apt-get").arg("--version")) {
+        return Err(format!("apt-get is not available; {hint}"));
+    }
+    // Root runs apt-get directly; anyone else needs sudo that does not ask for a password,
+    // since CI has no terminal. `env` carries DEBIAN_FRONTEND past sudo's environment reset.
+    let prefix: &[&str] = if is_root() {
+        &["env", "DEBIAN_FRONTEND=noninteractive"]
+    } else if succeeds(Command::new("sudo").args(["-n", "true"])) {
+        &["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+    } else {
+        return Err(format!(
+            "not running as root and sudo needs a password or is missing; {hint}"
+        ));
+    };
+    let install: Vec<&str> = ["apt-get", "install", "-y"]
+        .into_iter()
+        .chain(packages.iter().copied())
+        .collect();
+    for (name, args) in [
+        ("apt-get update", &["apt-get", "update"][..]),
+        ("apt-get install", &install[..]),
+    ] {
+        let argv: Vec<&str> = prefix.iter().chain(args).copied().collect();
+        Step::new(name, argv[0])
+            .args(&argv[1..])
+            .run()
+            .map_err(|e| format!("{e}\n  {hint}"))?;
+    }
+    Ok(())
+}
+
+/// True when the system Python imports kazoo (with no `PYTHONPATH` or `PYTHONHOME` helping).
+fn kazoo_installed() -> bool {
+    succeeds(
+        Command::new(SYSTEM_PYTHON)
+            .args(["-c", "import kazoo.client"])
+            .env_remove("PYTHONPATH")
+            .env_remove("PYTHONHOME"),
+    )
+}
+
+/// True when every jar of the Curator helper's class path is in `/usr/share/java`.
+fn curator_installed() -> bool {
+    CURATOR_JARS
+        .iter()
+        .all(|jar| Path::new("/usr/share/java").join(jar).is_file())
+}
+
+/// True when `javac` is in `$JAVA_HOME/bin` or on the `PATH` and runs.
+fn javac_installed() -> bool {
+    let from_home = std::env::var_os("JAVA_HOME").map(|home| PathBuf::from(home).join("bin"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    from_home
+        .into_iter()
+        .chain(std::env::split_paths(&path))
+        .map(|dir| dir.join("javac"))
+        .find(|javac| javac.is_file())
+        .is_some_and(|javac| succeeds(Command::new(javac).arg("-version")))
 }
 
 /// The first `zookeeper*.jar` in the Debian package's folders.

@@ -10,7 +10,10 @@ pub(crate) fn run() -> Result<(), Failure> {
     let start = Instant::now();
     let mut timings: Vec<(&str, Duration)> = Vec::new();
 
-    println!("==> [setup] checking for rustfmt, clippy and ZooKeeper");
+    println!(
+        "==> [setup] checking for rustfmt, clippy, ZooKeeper, and kazoo, Curator and javac \
+         (zk-lock's interop tests)"
+    );
     crate::setup::ensure_tools()?;
     timings.push(("setup", start.elapsed()));
 
