@@ -56,15 +56,19 @@ impl ServerState {
             return false;
         }
         c.watches.end(SessionState::Expired);
-        c.generation += 1;
         c.state_tx.send_replace(SessionState::Expired);
         if c.abandoned {
             self.clients.remove(&client);
             return false;
         }
-        let renew = c.link == Link::Connected && !c.terminal_expiry;
+        let was_connected = c.link == Link::Connected;
+        // A client cut off at the time keeps its pending reconnection (from a lost request or a
+        // timed disconnect): when its connection returns it hears of the expiry and renews.
+        if was_connected {
+            c.generation += 1;
+        }
         c.link = Link::Expired;
-        renew
+        was_connected && !c.terminal_expiry
     }
 
     /// Opens a fresh session for a client whose previous one expired.
@@ -192,8 +196,11 @@ impl FakeEnsemble {
                 if current != generation {
                     return None;
                 }
-                st.expire_session(session_id)
-                    .map(|(_, generation, _)| generation)
+                // Expire it now, unless that already happened while the link was down.
+                Some(
+                    st.expire_session(session_id)
+                        .map_or(current, |(_, generation, _)| generation),
+                )
             });
             drop(ensemble);
             let Some(generation) = expired else {

@@ -17,6 +17,26 @@ pub(crate) async fn connected<C: Coordinator + ?Sized>(zk: &C) -> Result<(), Err
     }
 }
 
+/// Waits out `error` when waiting can cure it: connection loss (until the handle reconnects),
+/// or the session's expiry when the handle opens a new session (for at most a few session
+/// timeouts, since a handle built with terminal expiry never will).
+///
+/// # Errors
+/// `error` itself when waiting cannot help, or the handle's final failure.
+pub(crate) async fn recover<C: Coordinator + ?Sized>(zk: &C, error: Error) -> Result<(), Error> {
+    if error.is_retryable() {
+        return connected(zk).await;
+    }
+    if error == Error::SessionExpired {
+        let patience = zk.session_timeout() * 3 + std::time::Duration::from_secs(1);
+        return match tokio::time::timeout(patience, connected(zk)).await {
+            Ok(result) => result,
+            Err(_) => Err(error),
+        };
+    }
+    Err(error)
+}
+
 /// Deletes an ephemeral node of session `session_id`, retrying through connection loss, until
 /// it is gone or the session has ended (which removes the node too).
 pub(crate) async fn delete_node<C: Coordinator + ?Sized>(

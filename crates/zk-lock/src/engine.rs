@@ -7,7 +7,7 @@ use zk_core::{
     Coordinator, CoordinatorExt, CreateMode, CreateOptions, Error, EventType, SessionState,
 };
 
-use crate::cleanup::connected;
+use crate::cleanup::{connected, recover};
 use crate::naming::{Contender, ContenderKind, NodePrefix, sorted_contenders};
 
 /// A contender node this attempt owns.
@@ -55,7 +55,10 @@ pub(crate) fn blocker(
 }
 
 /// Runs `fut` until `deadline`, if there is one; `None` when it passed.
-async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Option<F::Output> {
+pub(crate) async fn until<F: std::future::Future>(
+    deadline: Option<Instant>,
+    fut: F,
+) -> Option<F::Output> {
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline, fut).await.ok(),
         None => Some(fut.await),
@@ -68,18 +71,35 @@ pub(crate) struct Engine<'a, C: Coordinator> {
     pub(crate) zk: &'a C,
     pub(crate) dir: &'a str,
     pub(crate) data: &'a [u8],
+    /// Create missing lock paths as containers (swept once empty) rather than persistent
+    /// nodes. Off for kazoo interop: a kazoo `Lock` creates its path once and fails for good if
+    /// the path later vanishes.
+    pub(crate) containers: bool,
 }
 
 impl<C: Coordinator> Engine<'_, C> {
-    /// Creates the lock path's missing ancestors as containers (as Curator does), so empty lock
-    /// paths are swept by the server; falls back to persistent nodes on servers before 3.5.1.
+    /// Creates the lock path and its missing ancestors: as containers (as Curator does), so empty
+    /// lock paths are swept by the server, falling back to persistent nodes on servers before
+    /// 3.5.1; or as persistent nodes when containers are off.
     async fn ensure_dir(&self) -> Result<(), Error> {
+        loop {
+            match self.try_ensure_dir().await {
+                Err(e) => recover(self.zk, e).await?,
+                done => return done,
+            }
+        }
+    }
+
+    async fn try_ensure_dir(&self) -> Result<(), Error> {
         let mut missing = vec![self.dir];
         for ancestor in zk_core::path::ancestors(self.dir) {
             if ancestor == "/" || self.zk.exists(ancestor).await?.is_some() {
                 break;
             }
             missing.push(ancestor);
+        }
+        if !self.containers {
+            return self.zk.ensure_path(self.dir).await;
         }
         for dir in missing.into_iter().rev() {
             let made = self.zk.create(dir, &[], &CreateOptions::container()).await;
@@ -124,8 +144,8 @@ impl<C: Coordinator> Engine<'_, C> {
                     });
                 }
                 Err(Error::NoNode { .. }) if attempts < 16 => self.ensure_dir().await?,
-                Err(e) if e.is_retryable() && attempts < 1000 => {
-                    connected(self.zk).await?;
+                Err(e) if attempts < 1000 => {
+                    recover(self.zk, e).await?;
                     if let Some(found) = self.find_own(prefix).await? {
                         return Ok(found);
                     }
@@ -135,8 +155,18 @@ impl<C: Coordinator> Engine<'_, C> {
         }
     }
 
-    /// Looks for a node of this attempt (by its tag) that this session owns.
+    /// Looks for a node of this attempt (by its tag) that this session owns, riding out
+    /// connection loss.
     async fn find_own(&self, prefix: &NodePrefix) -> Result<Option<Entered>, Error> {
+        loop {
+            match self.try_find_own(prefix).await {
+                Err(e) => recover(self.zk, e).await?,
+                found => return found,
+            }
+        }
+    }
+
+    async fn try_find_own(&self, prefix: &NodePrefix) -> Result<Option<Entered>, Error> {
         let listing = self.list().await?;
         let session_id = self.zk.session_id();
         for child in listing.iter().filter(|c| c.contains(&prefix.tag)) {
@@ -165,8 +195,7 @@ impl<C: Coordinator> Engine<'_, C> {
             match self.zk.get_children(self.dir).await {
                 Ok((children, _)) => return Ok(children),
                 Err(Error::NoNode { .. }) => return Ok(Vec::new()),
-                Err(e) if e.is_retryable() => connected(self.zk).await?,
-                Err(e) => return Err(e),
+                Err(e) => recover(self.zk, e).await?,
             }
         }
     }

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use zk_core::Coordinator;
 
 use crate::cleanup::Cleanup;
-use crate::engine::{Engine, Turn};
+use crate::engine::{Engine, Turn, until};
 use crate::error::LockError;
 use crate::guard::LockGuard;
 use crate::naming::{Contender, ContenderKind, Naming, NodePrefix, sorted_contenders};
@@ -180,6 +180,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
             zk: &self.zk,
             dir: &self.path,
             data: &self.options.data,
+            containers: self.options.naming != Naming::Kazoo,
         }
     }
 
@@ -224,7 +225,12 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
                 NodePrefix::new(self.options.naming, self.kind)
             };
             let mut cleanup = Cleanup::tagged(self.zk.clone(), &self.path, &prefix.tag);
-            let mut entered = engine.enter(&prefix).await?;
+            // The deadline bounds entering too (an outage can stall it); if it passes, the
+            // armed cleanup removes whatever the create left behind.
+            let Some(entered) = until(deadline, engine.enter(&prefix)).await else {
+                return Ok(None);
+            };
+            let mut entered = entered?;
             cleanup.node(&entered.path, entered.session_id);
             match engine
                 .wait_turn(&mut entered, self.kind, wait, deadline)

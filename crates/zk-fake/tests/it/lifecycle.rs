@@ -277,3 +277,51 @@ async fn super_users_pass_every_acl() {
     admin.set_data("/locked", b"by root", None).await.unwrap();
     admin.delete("/locked", None).await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_session_expired_while_cut_off_is_renewed_when_the_link_returns() {
+    let ensemble = FakeEnsemble::new();
+    let zk = ensemble.connect();
+    let id = zk.session_id();
+    assert!(ensemble.faults().disconnect(id, Duration::from_secs(2)));
+    assert!(ensemble.faults().expire_session(id));
+    let mut state = zk.session_state();
+    assert_eq!(*state.borrow_and_update(), SessionState::Expired);
+    assert_eq!(next_state(&mut state).await, SessionState::SyncConnected);
+    assert_ne!(zk.session_id(), id);
+
+    // The same when the expiry lands inside a lost request's reconnect delay.
+    let id = zk.session_id();
+    ensemble.faults().fail_next(
+        zk_fake::OpMatcher::any(),
+        zk_fake::Fault::ConnectionLossBeforeApply,
+    );
+    assert_eq!(zk.sync("/").await, Err(Error::ConnectionLoss));
+    assert!(ensemble.faults().expire_session(id));
+    zk.session_state()
+        .wait_for(|s| *s == SessionState::SyncConnected)
+        .await
+        .unwrap();
+    assert_ne!(zk.session_id(), id);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_disconnect_still_renews_when_the_session_was_expired_meanwhile() {
+    let ensemble = FakeEnsemble::new();
+    let zk = ensemble.connect();
+    let id = zk.session_id();
+    assert!(ensemble.faults().disconnect(id, Duration::from_secs(30)));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(ensemble.faults().expire_session(id));
+    let start = tokio::time::Instant::now();
+    zk.session_state()
+        .wait_for(|s| *s == SessionState::SyncConnected)
+        .await
+        .unwrap();
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(26),
+        "when the link returns"
+    );
+    assert_ne!(zk.session_id(), id);
+}
