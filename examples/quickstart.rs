@@ -28,6 +28,11 @@ use zk_core::{
     PersistentWatch, WatchEvent,
 };
 
+#[path = "support/target.rs"]
+mod target;
+
+use target::{Target, target};
+
 /// The example's result: any error, reported by `main`.
 type Result<T> = std::result::Result<T, Box<dyn StdError>>;
 
@@ -37,46 +42,10 @@ const WATCH_TIMEOUT: Duration = Duration::from_secs(5);
 const USAGE: &str = "usage: cargo run --example quickstart [-- --hosts HOST:PORT[,HOST:PORT...]]
   without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
 
-/// Where the example's sessions come from.
-#[derive(Debug, PartialEq, Eq)]
-enum Target {
-    /// A fresh in-memory `zk_fake::FakeEnsemble`.
-    Fake,
-    /// A real ensemble at this connect string.
-    Hosts(String),
-    /// The user asked for help.
-    Help,
-}
-
-/// Chooses the backend from the command line, then from `ZK_HOSTS` (ignored when empty).
-fn target(args: impl IntoIterator<Item = String>, env_hosts: Option<String>) -> Result<Target> {
-    let mut args = args.into_iter();
-    let mut hosts = None;
-    while let Some(arg) = args.next() {
-        if let Some(value) = arg.strip_prefix("--hosts=") {
-            hosts = Some(value.to_owned());
-        } else if arg == "--hosts" {
-            hosts = Some(
-                args.next()
-                    .ok_or("--hosts needs a value such as 127.0.0.1:2181")?,
-            );
-        } else if arg == "-h" || arg == "--help" {
-            return Ok(Target::Help);
-        } else {
-            return Err(format!("unknown argument {arg:?}\n{USAGE}").into());
-        }
-    }
-    match hosts.or(env_hosts.filter(|h| !h.trim().is_empty())) {
-        Some(hosts) if hosts.trim().is_empty() => Err("--hosts needs a non-empty value".into()),
-        Some(hosts) => Ok(Target::Hosts(hosts)),
-        None => Ok(Target::Fake),
-    }
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = std::env::args().skip(1);
-    match target(args, std::env::var("ZK_HOSTS").ok()) {
+    match target(USAGE, args, std::env::var("ZK_HOSTS").ok()) {
         Ok(Target::Fake) => {
             println!("backend: the in-memory fake ensemble (zk_fake::FakeEnsemble)");
             run_on(Backend::Fake(zk_fake::FakeEnsemble::new())).await
@@ -360,10 +329,6 @@ fn text(data: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
     #[tokio::test(start_paused = true)]
     async fn the_walkthrough_succeeds_on_the_fake() {
         let ensemble = zk_fake::FakeEnsemble::new();
@@ -372,33 +337,6 @@ mod tests {
         assert!(result.is_ok(), "{result:?}");
         let zk = ensemble.connect();
         assert_eq!(zk.exists("/quickstart").await, Ok(None));
-    }
-
-    #[test]
-    fn hosts_come_from_the_flag_then_the_environment() {
-        let env = || Some("env:2181".to_owned());
-        assert_eq!(target(args(&[]), None).unwrap(), Target::Fake);
-        assert_eq!(target(args(&[]), Some(" ".into())).unwrap(), Target::Fake);
-        assert_eq!(
-            target(args(&[]), env()).unwrap(),
-            Target::Hosts("env:2181".into())
-        );
-        assert_eq!(
-            target(args(&["--hosts", "a:1,b:2"]), env()).unwrap(),
-            Target::Hosts("a:1,b:2".into())
-        );
-        assert_eq!(
-            target(args(&["--hosts=a:1"]), None).unwrap(),
-            Target::Hosts("a:1".into())
-        );
-        assert_eq!(target(args(&["--help"]), env()).unwrap(), Target::Help);
-    }
-
-    #[test]
-    fn bad_arguments_are_refused() {
-        assert!(target(args(&["--hosts"]), None).is_err());
-        assert!(target(args(&["--hosts="]), None).is_err());
-        assert!(target(args(&["--verbose"]), None).is_err());
     }
 
     #[test]
