@@ -22,8 +22,8 @@ use zk_core::{
 use zk_testkit::server::{ZkEnsemble, ZkEnsembleBuilder};
 use zk_testkit::timing::{scale, within_for};
 
-/// One test at a time: each runs three JVMs.
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// One ensemble test at a time, across modules: each runs three JVMs on two cores.
+use crate::ENSEMBLE_TURN as TURN;
 
 /// The shortest session timeout the members grant (2 × tickTime); the read timeout is 2/3 of it.
 const SHORT_SESSION: Duration = Duration::from_secs(4);
