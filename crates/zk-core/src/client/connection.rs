@@ -374,9 +374,8 @@ impl SessionTask {
                 match next_frame(&rbuf[consumed..], self.options.max_packet) {
                     Ok(Some((range, used))) => {
                         let payload = &rbuf[consumed + range.start..consumed + range.end];
-                        let payload = payload.to_vec();
                         consumed += used;
-                        if let Some(end) = self.receive(&payload, &mut wire, ready) {
+                        if let Some(end) = self.receive(payload, &mut wire, ready) {
                             break 'conn end;
                         }
                     }
