@@ -552,14 +552,23 @@ impl Side {
             .collect()
     }
 
-    /// Closes the session of `slot` for good (at the end of a case), then collects the events
-    /// that brought, with deletions sorted (see [`SlotEvents::sort_deletions`]).
-    pub(crate) async fn close_slot(&mut self, slot: usize) -> (Outcome, Vec<SlotEvents>) {
+    /// Closes the session of `slot` for good (at the end of a case), waits for the sweeps that
+    /// brings, then collects the events, with deletions sorted (see
+    /// [`SlotEvents::sort_deletions`]).
+    ///
+    /// Closing deletes the session's ephemerals, which may empty a container; without the
+    /// wait, whether its sweep reaches the next slot's watch before that slot closes would be
+    /// a race between the two servers' sweep timers.
+    pub(crate) async fn close_slot(
+        &mut self,
+        slot: usize,
+    ) -> Result<(Outcome, Vec<SlotEvents>), String> {
         let result = self.slots[slot].handle.zk().close().await;
         let outcome = Outcome::Session(self.tr.result(result, |_, ()| ()));
+        self.settle_sweeps().await?;
         let mut events = self.drain().await;
         events.iter_mut().for_each(SlotEvents::sort_deletions);
-        (outcome, events)
+        Ok((outcome, events))
     }
 
     /// Every node below (and including) the root, read through the observer, with zxids
