@@ -1,31 +1,31 @@
-//! The conformance suite for every [`zk_core::Coordinator`] backend, plus test timing helpers.
+//! The test kit every zk-recipes crate shares: the conformance suite for every
+//! [`zk_core::Coordinator`] backend, the recipe-case stamping macro, the backends themselves,
+//! the real-server harness and test timing helpers.
 //!
-//! The same cases run against the in-memory `zk-fake` ensemble and, through the wire client,
-//! against a real ZooKeeper 3.8 server, so both backends are held to ZooKeeper's documented
-//! behaviour: error precedence, Stat bookkeeping, sequence counters, ACLs, watch firing rules,
-//! sessions, containers and TTL nodes.
+//! - **Conformance suite.** The same cases run against the in-memory `zk-fake` ensemble and,
+//!   through the wire client, against a real ZooKeeper 3.8 server, so both backends are held to
+//!   ZooKeeper's documented behaviour: error precedence, Stat bookkeeping, sequence counters,
+//!   ACLs, watch firing rules, sessions, containers and TTL nodes. A backend implements
+//!   [`Backend`] (open a session, report [`Capabilities`], expire a session if it can), then
+//!   stamps one test per case with [`conformance_suite!`].
+//! - **Recipe cases.** A recipe writes each behaviour once as an async fn taking
+//!   `&dyn Backend`, lists them with [`recipe_suite!`], and stamps them on the fake (paused
+//!   time) and on a real server, each with a per-case timeout and a checked case list.
+//! - **Backends.** [`FakeBackend`] (a `zk-fake` ensemble) and [`WireBackend`] (real servers
+//!   through the wire client, with Curator-style remote expiry; [`WireBackend::shared`] uses
+//!   the harness's shared server).
+//! - **Harness.** [`server`] starts real ZooKeeper servers and ensembles on loopback ports.
 //!
-//! A backend implements [`Backend`] (open a session, report [`Capabilities`], expire a session
-//! if it can), then stamps one test per case with [`conformance_suite!`]:
+//! A conformance case run by hand on the fake:
 //!
-//! ```ignore
-//! use std::sync::Arc;
-//! use zk_core::Coordinator;
-//! use zk_testkit::{Backend, Capabilities};
+//! ```
+//! use zk_testkit::{Backend, FakeBackend};
 //!
-//! struct FakeBackend(zk_fake::FakeEnsemble);
-//!
-//! #[async_trait::async_trait]
-//! impl Backend for FakeBackend {
-//!     fn name(&self) -> &str { "fake" }
-//!     async fn connect(&self) -> Arc<dyn Coordinator> { Arc::new(self.0.connect()) }
-//!     fn capabilities(&self) -> Capabilities { Capabilities::all() }
-//!     async fn expire_session(&self, session: &dyn Coordinator) -> bool {
-//!         self.0.faults().expire_session(session.session_id())
-//!     }
-//! }
-//!
-//! zk_testkit::conformance_suite!(backend = FakeBackend(zk_fake::FakeEnsemble::new()), time = paused);
+//! # tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap().block_on(async {
+//! let backend = FakeBackend::new();
+//! zk_testkit::cases::create::create_sequential_appends_ten_digits(&backend).await;
+//! assert_eq!(backend.name(), "zk-fake");
+//! # });
 //! ```
 //!
 //! Each case creates its own root `/t-<uuid>` ([`TestRoot`]) and removes it at the end.
@@ -35,6 +35,8 @@
 
 mod backend;
 pub mod cases;
+mod fake_backend;
+pub mod recipe_suite;
 mod root;
 pub mod server;
 mod suite;
@@ -45,6 +47,7 @@ mod wire_backend;
 use std::time::Duration;
 
 pub use backend::{Backend, Capabilities};
+pub use fake_backend::FakeBackend;
 pub use root::{ADMIN_PASSWORD, ADMIN_USER, TestRoot};
 pub use wire_backend::{WireBackend, expire_session};
 

@@ -194,15 +194,18 @@ macro_rules! __stamp_cases {
 
 /// Stamps one `#[tokio::test]` per conformance case, named `<module>::<case>`, for a backend.
 ///
-/// ```ignore
+/// ```
 /// // In a backend's integration tests (tests/it/conformance.rs):
-/// zk_testkit::conformance_suite!(backend = FakeBackend::new(), time = paused);
+/// zk_testkit::conformance_suite!(backend = zk_testkit::FakeBackend::new(), time = paused);
+/// # mod real {
 /// // Against a real server, with real time and the capabilities that server must have:
 /// zk_testkit::conformance_suite!(
-///     backend = RealBackend::shared().await,
+///     backend = zk_testkit::WireBackend::shared(),
 ///     time = real,
 ///     capabilities = zk_testkit::Capabilities::all(),
 /// );
+/// # }
+/// # fn main() {}
 /// ```
 ///
 /// * `backend`: an expression evaluated at the start of every test (inside the async test

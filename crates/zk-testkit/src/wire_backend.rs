@@ -31,6 +31,16 @@ impl WireBackend {
         }
     }
 
+    /// A backend for the harness's shared standalone server
+    /// ([`ZkServer::shared`](crate::server::ZkServer::shared)), started on first use: what a
+    /// recipe's cases stamped with `time = real` run against.
+    ///
+    /// # Panics
+    /// When ZooKeeper is not installed or does not start; the message has the install command.
+    pub fn shared() -> WireBackend {
+        WireBackend::new(crate::server::ZkServer::shared().connect_string())
+    }
+
     /// Uses `timeout` as the requested session timeout.
     pub fn with_session_timeout(mut self, timeout: Duration) -> WireBackend {
         self.session_timeout = timeout;

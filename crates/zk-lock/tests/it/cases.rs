@@ -20,9 +20,14 @@ async fn cleanup(zk: &Zk, path: &str) {
     zk.delete_all(root).await.unwrap();
 }
 
+/// Four sessions take the lock 25 times each around a racy counter (see [`racy_counter`]).
+pub(crate) async fn mutual_exclusion(backend: &dyn Backend) {
+    racy_counter(backend, 4, 25).await;
+}
+
 /// `tasks` sessions each take the lock `cycles` times and bump a counter with a deliberate
 /// read-pause-write race; the total is exact only if no two ever held the lock together.
-pub(crate) async fn mutual_exclusion(backend: &dyn Backend, tasks: usize, cycles: usize) {
+pub(crate) async fn racy_counter(backend: &dyn Backend, tasks: usize, cycles: usize) {
     let path = lock_path();
     let counter = Arc::new(AtomicUsize::new(0));
     let holders = Arc::new(AtomicUsize::new(0));
@@ -314,45 +319,20 @@ pub(crate) async fn read_write_fifo(backend: &dyn Backend) {
     cleanup(&backend.connect().await, &path).await;
 }
 
-/// Every case, for the stamping macro.
-#[macro_export]
-macro_rules! lock_cases {
-    ($backend:expr, $flavor:meta) => {
-        #[$flavor]
-        async fn mutual_exclusion() {
-            $crate::cases::mutual_exclusion(&$backend, 4, 25).await;
-        }
-        #[$flavor]
-        async fn fifo_order_and_growing_tokens() {
-            $crate::cases::fifo_order_and_growing_tokens(&$backend).await;
-        }
-        #[$flavor]
-        async fn try_acquire_does_not_wait() {
-            $crate::cases::try_acquire_does_not_wait(&$backend).await;
-        }
-        #[$flavor]
-        async fn acquire_timeout_cleans_up() {
-            $crate::cases::acquire_timeout_cleans_up(&$backend).await;
-        }
-        #[$flavor]
-        async fn cancelled_acquire_removes_its_node() {
-            $crate::cases::cancelled_acquire_removes_its_node(&$backend).await;
-        }
-        #[$flavor]
-        async fn not_reentrant() {
-            $crate::cases::not_reentrant(&$backend).await;
-        }
-        #[$flavor]
-        async fn expiry_hands_the_lock_over() {
-            $crate::cases::expiry_hands_the_lock_over(&$backend).await;
-        }
-        #[$flavor]
-        async fn deleted_node_is_a_loss() {
-            $crate::cases::deleted_node_is_a_loss(&$backend).await;
-        }
-        #[$flavor]
-        async fn read_write_fifo() {
-            $crate::cases::read_write_fifo(&$backend).await;
-        }
-    };
+zk_testkit::recipe_suite! {
+    /// Stamps every lock case for one backend: `lock_cases!(backend = ..., time = paused | real)`.
+    macro lock_cases;
+    module = crate::cases;
+    source = include_str!("cases.rs");
+    cases = [
+        mutual_exclusion,
+        fifo_order_and_growing_tokens,
+        try_acquire_does_not_wait,
+        acquire_timeout_cleans_up,
+        cancelled_acquire_removes_its_node,
+        not_reentrant,
+        expiry_hands_the_lock_over,
+        deleted_node_is_a_loss,
+        read_write_fifo,
+    ];
 }
