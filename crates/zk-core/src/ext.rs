@@ -27,24 +27,18 @@ pub trait CoordinatorExt: Coordinator {
     /// Creates `path` and any missing ancestors as empty persistent nodes; existing nodes are
     /// left alone.
     async fn ensure_path(&self, path: &str) -> Result<()> {
-        validate_path(path)?;
-        if path == "/" || self.exists(path).await?.is_some() {
-            return Ok(());
-        }
-        let mut missing: Vec<&str> = vec![path];
-        for ancestor in ancestors(path) {
-            if ancestor == "/" || self.exists(ancestor).await?.is_some() {
-                break;
-            }
-            missing.push(ancestor);
-        }
-        for node in missing.into_iter().rev() {
-            match self.create(node, &[], &CreateOptions::persistent()).await {
-                Ok(_) | Err(Error::NodeExists { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        create_missing(self, path, false).await
+    }
+
+    /// Creates `path` and any missing ancestors as empty container nodes, which the server
+    /// deletes once they have had children and have none left (as Curator does for recipe
+    /// paths); existing nodes are left alone.
+    ///
+    /// On a server without containers (before 3.5.1: `Unimplemented`) the nodes are created
+    /// persistent instead. A container may be swept between this call and the caller's next
+    /// create, which then fails with `NoNode`: call this again and retry.
+    async fn ensure_container_path(&self, path: &str) -> Result<()> {
+        create_missing(self, path, true).await
     }
 
     /// Creates a node, first creating missing ancestors as empty persistent nodes.
@@ -122,3 +116,41 @@ pub trait CoordinatorExt: Coordinator {
 }
 
 impl<C: Coordinator + ?Sized> CoordinatorExt for C {}
+
+/// Creates the missing nodes of `path`, top-down, as containers or persistent nodes.
+async fn create_missing<C: Coordinator + ?Sized>(
+    zk: &C,
+    path: &str,
+    containers: bool,
+) -> Result<()> {
+    validate_path(path)?;
+    if path == "/" || zk.exists(path).await?.is_some() {
+        return Ok(());
+    }
+    let mut missing: Vec<&str> = vec![path];
+    for ancestor in ancestors(path) {
+        if ancestor == "/" || zk.exists(ancestor).await?.is_some() {
+            break;
+        }
+        missing.push(ancestor);
+    }
+    let mut options = if containers {
+        CreateOptions::container()
+    } else {
+        CreateOptions::persistent()
+    };
+    for node in missing.into_iter().rev() {
+        match zk.create(node, &[], &options).await {
+            Ok(_) | Err(Error::NodeExists { .. }) => {}
+            Err(Error::Unimplemented { .. }) if containers => {
+                options = CreateOptions::persistent();
+                match zk.create(node, &[], &options).await {
+                    Ok(_) | Err(Error::NodeExists { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

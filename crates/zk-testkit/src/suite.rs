@@ -138,6 +138,7 @@ macro_rules! __with_cases {
             ],
             ext_helpers: [
                 ensure_path_creates_ancestors,
+                ensure_container_path_creates_containers,
                 create_with_parents_builds_the_chain,
                 delete_all_removes_the_subtree,
                 if_exists_helpers,

@@ -1,10 +1,10 @@
 //! `CoordinatorExt` helpers, which every backend gets from the trait's primitives.
 
-use zk_core::{CoordinatorExt, CreateOptions};
+use zk_core::{CoordinatorExt, CreateOptions, EventType};
 
 use crate::backend::Backend;
 use crate::root::TestRoot;
-use crate::support::persistent;
+use crate::support::{event, node, persistent, supports};
 
 /// `ensure_path` creates missing ancestors, keeps existing data, and is idempotent.
 pub async fn ensure_path_creates_ancestors(backend: &dyn Backend) {
@@ -22,6 +22,37 @@ pub async fn ensure_path_creates_ancestors(backend: &dyn Backend) {
         zk.get_children(&root.join("a/b")).await.unwrap().0,
         vec!["c"]
     );
+    root.finish().await;
+}
+
+/// `ensure_container_path` creates the missing nodes as containers, which the sweeper removes
+/// once emptied, and leaves existing nodes alone.
+pub async fn ensure_container_path_creates_containers(backend: &dyn Backend) {
+    if !supports(backend, |c| c.containers, "containers") {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, watcher) = (root.session().await, root.session().await);
+    zk.create(&root.join("kept"), b"keep", &persistent())
+        .await
+        .unwrap();
+    let dir = root.join("kept/box/inner");
+    zk.ensure_container_path(&dir).await.unwrap();
+    zk.ensure_container_path(&dir).await.unwrap();
+    let item = format!("{dir}/item");
+    zk.create(&item, b"", &persistent()).await.unwrap();
+    let (_, inner_gone) = watcher.watch_exists(&dir).await.unwrap();
+    zk.delete(&item, None).await.unwrap();
+    // The emptied container goes, then its emptied container parent; the persistent node stays.
+    assert_eq!(event(inner_gone).await, node(EventType::NodeDeleted, &dir));
+    let outer = root.join("kept/box");
+    if let (Some(_), outer_gone) = watcher.watch_exists(&outer).await.unwrap() {
+        assert_eq!(
+            event(outer_gone).await,
+            node(EventType::NodeDeleted, &outer)
+        );
+    }
+    assert_eq!(zk.get_data(&root.join("kept")).await.unwrap().0, b"keep");
     root.finish().await;
 }
 
