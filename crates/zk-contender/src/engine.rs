@@ -1,34 +1,48 @@
-//! The lock engine, written once for every lock kind (and later recipes): protected creation of
-//! an ephemeral sequential contender node, then waiting on the one contender that blocks it.
+//! The engine, written once for every ordered recipe: a protected create of an ephemeral
+//! sequential contender node, then waiting, as the [`Policy`] says, on only the contenders
+//! whose departure can change the answer.
 
+use futures::future::{join_all, select_all};
 use tokio::time::Instant;
 use zk_core::path::{join, name};
 use zk_core::{
     Coordinator, CoordinatorExt, CreateMode, CreateOptions, Error, EventType, SessionState,
 };
 
-use crate::cleanup::{connected, recover};
-use crate::naming::{Contender, ContenderKind, NodePrefix, sorted_contenders};
+use crate::contender::{Contender, sorted_contenders};
+use crate::node_name::NodePrefix;
+use crate::policy::{Decision, Policy};
+use crate::recovery::{connected, recover};
+use crate::removal::delete_node;
+
+/// How many times a create retries a recipe path that vanished (a swept container) before
+/// giving up with `NoNode`.
+const PATH_RETRIES: u32 = 16;
+/// How many times a create is retried through connection trouble before the error is final.
+const CREATE_RETRIES: u32 = 1000;
 
 /// A contender node this attempt owns.
 #[derive(Debug, Clone)]
-pub(crate) struct Entered {
-    pub(crate) name: String,
-    pub(crate) path: String,
-    /// The node's czxid: the lock's fencing token once held.
-    pub(crate) czxid: i64,
+pub struct Entered {
+    /// The node's name.
+    pub name: String,
+    /// The node's full path.
+    pub path: String,
+    /// The node's czxid: strictly increasing from one contender to the next, so a holder's
+    /// fencing token or a leader's term.
+    pub czxid: i64,
     /// The session that owns the node.
-    pub(crate) session_id: i64,
-    /// A listing of the lock path taken after the node existed.
-    pub(crate) listing: Vec<String>,
+    pub session_id: i64,
+    /// A listing of the recipe path taken after the node existed.
+    pub listing: Vec<String>,
 }
 
 /// How waiting ended.
-#[derive(Debug)]
-pub(crate) enum Turn {
-    /// Nothing blocks this contender: the lock is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// The policy says this contender holds.
     Acquired,
-    /// Something blocks it and the caller does not want to wait.
+    /// It does not hold, and the caller did not want to wait.
     Blocked,
     /// The node is gone (its session ended, or someone deleted it): start again.
     NodeGone,
@@ -36,89 +50,83 @@ pub(crate) enum Turn {
     TimedOut,
 }
 
-/// The contender that must go before `contenders[index]` may hold the lock, if any.
-///
-/// Exclusive contenders wait for their immediate predecessor; readers wait for the nearest
-/// earlier exclusive contender only, so no contender wakes for a change that cannot help it.
-pub(crate) fn blocker(
-    contenders: &[Contender],
-    index: usize,
-    kind: ContenderKind,
-) -> Option<&Contender> {
-    match kind {
-        ContenderKind::Exclusive => index.checked_sub(1).map(|i| &contenders[i]),
-        ContenderKind::Read => contenders[..index]
-            .iter()
-            .rev()
-            .find(|c| c.kind == ContenderKind::Exclusive),
-    }
-}
-
 /// Runs `fut` until `deadline`, if there is one; `None` when it passed.
-pub(crate) async fn until<F: std::future::Future>(
-    deadline: Option<Instant>,
-    fut: F,
-) -> Option<F::Output> {
+pub async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) -> Option<F::Output> {
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline, fut).await.ok(),
         None => Some(fut.await),
     }
 }
 
-/// The lock engine for one lock path.
-#[derive(Debug)]
-pub(crate) struct Engine<'a, C: Coordinator> {
-    pub(crate) zk: &'a C,
-    pub(crate) dir: &'a str,
-    pub(crate) data: &'a [u8],
-    /// Create missing lock paths as containers (swept once empty) rather than persistent
-    /// nodes. Off for kazoo interop: a kazoo `Lock` creates its path once and fails for good if
-    /// the path later vanishes.
-    pub(crate) containers: bool,
+/// The engine for one recipe path: enters contenders, finds them again after lost replies,
+/// lists, and waits for a contender's turn under a [`Policy`].
+///
+/// It borrows everything it needs, so a recipe builds one per operation at no cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Engine<'a, C: Coordinator> {
+    zk: &'a C,
+    dir: &'a str,
+    data: &'a [u8],
+    containers: bool,
 }
 
-impl<C: Coordinator> Engine<'_, C> {
-    /// Creates the lock path and its missing ancestors: as containers (as Curator does), so empty
-    /// lock paths are swept by the server, falling back to persistent nodes on servers before
-    /// 3.5.1; or as persistent nodes when containers are off.
+impl<'a, C: Coordinator> Engine<'a, C> {
+    /// An engine for contenders under `dir`, creating it (and missing ancestors) as container
+    /// nodes when missing, with empty node data.
+    pub fn new(zk: &'a C, dir: &'a str) -> Engine<'a, C> {
+        Engine {
+            zk,
+            dir,
+            data: &[],
+            containers: true,
+        }
+    }
+
+    /// Stores `data` in each contender node (a holder's or candidate's identity, say).
+    pub fn data(mut self, data: &'a [u8]) -> Engine<'a, C> {
+        self.data = data;
+        self
+    }
+
+    /// Whether missing recipe paths are created as containers (the default: the server sweeps
+    /// them once empty) or as persistent nodes (kazoo's recipes fail for good if their path
+    /// disappears, so interop with them needs this off).
+    pub fn containers(mut self, containers: bool) -> Engine<'a, C> {
+        self.containers = containers;
+        self
+    }
+
+    /// The recipe path.
+    pub fn dir(&self) -> &str {
+        self.dir
+    }
+
+    /// Creates the recipe path; a `NoNode` on the way (a container swept meanwhile) is left to
+    /// the caller's retry.
     async fn ensure_dir(&self) -> Result<(), Error> {
         loop {
-            match self.try_ensure_dir().await {
-                Err(e) => recover(self.zk, e).await?,
-                done => return done,
-            }
-        }
-    }
-
-    async fn try_ensure_dir(&self) -> Result<(), Error> {
-        let mut missing = vec![self.dir];
-        for ancestor in zk_core::path::ancestors(self.dir) {
-            if ancestor == "/" || self.zk.exists(ancestor).await?.is_some() {
-                break;
-            }
-            missing.push(ancestor);
-        }
-        if !self.containers {
-            return self.zk.ensure_path(self.dir).await;
-        }
-        for dir in missing.into_iter().rev() {
-            let made = self.zk.create(dir, &[], &CreateOptions::container()).await;
+            let made = if self.containers {
+                self.zk.ensure_container_path(self.dir).await
+            } else {
+                self.zk.ensure_path(self.dir).await
+            };
             match made {
-                Ok(_) | Err(Error::NodeExists { .. }) | Err(Error::NoNode { .. }) => {}
-                Err(Error::Unimplemented { .. }) => self.zk.ensure_path(dir).await?,
-                Err(e) => return Err(e),
+                Ok(()) | Err(Error::NoNode { .. }) => return Ok(()),
+                Err(e) => recover(self.zk, e).await?,
             }
         }
-        Ok(())
     }
 
-    /// Creates this attempt's contender node and lists the lock path, in one round trip when
+    /// Creates this attempt's contender node and lists the recipe path, in one round trip when
     /// nothing goes wrong: ZooKeeper answers a session's requests in order, so a listing sent
     /// right behind the create already contains the new node.
     ///
     /// After a lost reply it looks for its own node by the attempt's tag and adopts it only if
     /// the current session owns it (Curator's fix for double ownership), deleting any other.
-    pub(crate) async fn enter(&self, prefix: &NodePrefix) -> Result<Entered, Error> {
+    ///
+    /// # Errors
+    /// Failures that retrying cannot cure (invalid path, no permission, a closed handle).
+    pub async fn enter(&self, prefix: &NodePrefix) -> Result<Entered, Error> {
         let create_path = join(self.dir, &prefix.prefix);
         let options = CreateOptions::new(CreateMode::EphemeralSequential);
         let mut attempts = 0u32;
@@ -143,8 +151,8 @@ impl<C: Coordinator> Engine<'_, C> {
                         listing,
                     });
                 }
-                Err(Error::NoNode { .. }) if attempts < 16 => self.ensure_dir().await?,
-                Err(e) if attempts < 1000 => {
+                Err(Error::NoNode { .. }) if attempts < PATH_RETRIES => self.ensure_dir().await?,
+                Err(e) if attempts < CREATE_RETRIES => {
                     recover(self.zk, e).await?;
                     if let Some(found) = self.find_own(prefix).await? {
                         return Ok(found);
@@ -156,8 +164,11 @@ impl<C: Coordinator> Engine<'_, C> {
     }
 
     /// Looks for a node of this attempt (by its tag) that this session owns, riding out
-    /// connection loss.
-    async fn find_own(&self, prefix: &NodePrefix) -> Result<Option<Entered>, Error> {
+    /// connection loss; nodes of the attempt owned by an earlier session are deleted.
+    ///
+    /// # Errors
+    /// Failures that retrying cannot cure.
+    pub async fn find_own(&self, prefix: &NodePrefix) -> Result<Option<Entered>, Error> {
         loop {
             match self.try_find_own(prefix).await {
                 Err(e) => recover(self.zk, e).await?,
@@ -182,15 +193,18 @@ impl<C: Coordinator> Engine<'_, C> {
                     }));
                 }
                 // A node of this attempt from an earlier session: it would never be released.
-                Some(_) => crate::cleanup::delete_node(self.zk, &path, session_id).await?,
+                Some(_) => delete_node(self.zk, &path, session_id).await?,
                 None => {}
             }
         }
         Ok(None)
     }
 
-    /// Lists the lock path, riding out connection loss.
-    pub(crate) async fn list(&self) -> Result<Vec<String>, Error> {
+    /// Lists the recipe path, riding out connection loss; a missing path is an empty list.
+    ///
+    /// # Errors
+    /// Failures that retrying cannot cure.
+    pub async fn list(&self) -> Result<Vec<String>, Error> {
         loop {
             match self.zk.get_children(self.dir).await {
                 Ok((children, _)) => return Ok(children),
@@ -200,12 +214,25 @@ impl<C: Coordinator> Engine<'_, C> {
         }
     }
 
-    /// Waits until nothing blocks `entered` (or, with `wait` false, reports that something
-    /// does), watching only the contender that blocks it.
-    pub(crate) async fn wait_turn(
+    /// The contenders under the recipe path, in order.
+    ///
+    /// # Errors
+    /// Failures that retrying cannot cure.
+    pub async fn contenders(&self) -> Result<Vec<Contender>, Error> {
+        Ok(sorted_contenders(&self.list().await?))
+    }
+
+    /// Waits until `policy` says `entered` holds (or, with `wait` false, reports that it does
+    /// not), watching only the contenders the policy names.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] or [`Error::AuthFailed`] when the handle ended, and failures that
+    /// retrying cannot cure. Connection loss is ridden out; session expiry ends in
+    /// [`Turn::NodeGone`].
+    pub async fn wait_turn(
         &self,
         entered: &mut Entered,
-        kind: ContenderKind,
+        policy: &(impl Policy + ?Sized),
         wait: bool,
         deadline: Option<Instant>,
     ) -> Result<Turn, Error> {
@@ -214,30 +241,27 @@ impl<C: Coordinator> Engine<'_, C> {
                 return Ok(Turn::NodeGone);
             }
             let contenders = sorted_contenders(&entered.listing);
-            let Some(index) = contenders.iter().position(|c| c.name == entered.name) else {
+            let Some(me) = contenders.iter().position(|c| c.name == entered.name) else {
                 return Ok(Turn::NodeGone);
             };
-            let Some(blocking) = blocker(&contenders, index, kind) else {
-                return Ok(Turn::Acquired);
+            let watched = match policy.decide(&contenders, me) {
+                Decision::Hold => return Ok(Turn::Acquired),
+                Decision::Wait(_) if !wait => return Ok(Turn::Blocked),
+                Decision::Wait(watched) => watched,
             };
-            if !wait {
-                return Ok(Turn::Blocked);
-            }
-            let blocking = join(self.dir, &blocking.name);
-            match until(deadline, self.zk.watch_data(&blocking)).await {
+            assert!(
+                !watched.is_empty() && watched.iter().all(|&i| i < me),
+                "policy bug: Wait must name contenders before the asking one, got {watched:?} for {me}"
+            );
+            let paths: Vec<String> = watched
+                .iter()
+                .map(|&i| join(self.dir, &contenders[i].name))
+                .collect();
+            match until(deadline, self.wait_for_change(&paths)).await {
                 None => return Ok(Turn::TimedOut),
-                Some(Ok((_, _, watch))) => match until(deadline, watch).await {
-                    None => return Ok(Turn::TimedOut),
-                    Some(event) if event.event_type == EventType::Session => match event.state {
-                        SessionState::Closed => return Err(Error::Closed),
-                        SessionState::AuthFailed => return Err(Error::AuthFailed),
-                        // Expired: the node went with the session.
-                        _ => return Ok(Turn::NodeGone),
-                    },
-                    Some(_) => {}
-                },
-                Some(Err(Error::NoNode { .. })) => {}
-                Some(Err(e)) if e.is_retryable() => {
+                Some(Ok(Change::Relist)) => {}
+                Some(Ok(Change::SessionEnded)) => return Ok(Turn::NodeGone),
+                Some(Ok(Change::Reconnect)) => {
                     if until(deadline, connected(self.zk))
                         .await
                         .transpose()?
@@ -246,7 +270,6 @@ impl<C: Coordinator> Engine<'_, C> {
                         return Ok(Turn::TimedOut);
                     }
                 }
-                Some(Err(Error::SessionExpired)) => return Ok(Turn::NodeGone),
                 Some(Err(e)) => return Err(e),
             }
             entered.listing = match until(deadline, self.list()).await {
@@ -255,43 +278,45 @@ impl<C: Coordinator> Engine<'_, C> {
             };
         }
     }
+
+    /// Watches `paths` (set in one pipelined batch) and resolves on the first change.
+    async fn wait_for_change(&self, paths: &[String]) -> Result<Change, Error> {
+        let set = join_all(paths.iter().map(|p| self.zk.watch_data(p))).await;
+        let mut watches = Vec::with_capacity(set.len());
+        let mut reconnect = false;
+        for result in set {
+            match result {
+                Ok((_, _, watch)) => watches.push(watch),
+                // Already gone: the listing has changed.
+                Err(Error::NoNode { .. }) => return Ok(Change::Relist),
+                Err(Error::SessionExpired) => return Ok(Change::SessionEnded),
+                Err(e) if e.is_retryable() => reconnect = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if reconnect {
+            return Ok(Change::Reconnect);
+        }
+        let (event, _, _) = select_all(watches).await;
+        if event.event_type != EventType::Session {
+            return Ok(Change::Relist);
+        }
+        match event.state {
+            SessionState::Closed => Err(Error::Closed),
+            SessionState::AuthFailed => Err(Error::AuthFailed),
+            // Expired: the node went with the session.
+            SessionState::Expired => Ok(Change::SessionEnded),
+            _ => Ok(Change::Relist),
+        }
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn contenders(spec: &[(i32, ContenderKind)]) -> Vec<Contender> {
-        spec.iter()
-            .map(|&(sequence, kind)| Contender {
-                name: format!("n{sequence}"),
-                sequence,
-                kind,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn exclusive_contenders_wait_for_their_predecessor_only() {
-        use ContenderKind::*;
-        let c = contenders(&[(1, Read), (2, Exclusive), (3, Read), (4, Exclusive)]);
-        assert_eq!(blocker(&c, 0, Exclusive), None);
-        assert_eq!(blocker(&c, 3, Exclusive).unwrap().sequence, 3);
-    }
-
-    #[test]
-    fn readers_wait_for_the_nearest_earlier_writer_only() {
-        use ContenderKind::*;
-        let c = contenders(&[
-            (1, Read),
-            (2, Exclusive),
-            (3, Read),
-            (4, Read),
-            (5, Exclusive),
-        ]);
-        assert_eq!(blocker(&c, 0, Read), None);
-        assert_eq!(blocker(&c, 3, Read).unwrap().sequence, 2);
-        let readers = contenders(&[(1, Read), (2, Read)]);
-        assert_eq!(blocker(&readers, 1, Read), None, "readers share");
-    }
+/// What ended a wait for watched contenders.
+enum Change {
+    /// A watched node changed or went: list again.
+    Relist,
+    /// The connection dropped while setting watches: wait for it, then list again.
+    Reconnect,
+    /// The session ended, and the node with it.
+    SessionEnded,
 }

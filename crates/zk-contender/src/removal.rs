@@ -1,45 +1,16 @@
-//! Guaranteed removal of contender nodes: a lock node is deleted even when the acquire future is
-//! dropped, its reply was lost, or the connection is down for a while.
+//! Guaranteed removal of contender nodes: a node is deleted even when the attempt that made it
+//! is dropped, its create reply was lost, or the connection is down for a while.
 
-use zk_core::{Coordinator, Error, SessionState};
+use zk_core::{Coordinator, Error};
 
-/// Waits until the handle is connected; fails once it never will be again.
-pub(crate) async fn connected<C: Coordinator + ?Sized>(zk: &C) -> Result<(), Error> {
-    let mut state = zk.session_state();
-    let state = state
-        .wait_for(|s| s.is_connected() || s.is_terminal())
-        .await
-        .map_err(|_| Error::Closed)?;
-    match *state {
-        SessionState::AuthFailed => Err(Error::AuthFailed),
-        SessionState::Closed => Err(Error::Closed),
-        _ => Ok(()),
-    }
-}
-
-/// Waits out `error` when waiting can cure it: connection loss (until the handle reconnects),
-/// or the session's expiry when the handle opens a new session (for at most a few session
-/// timeouts, since a handle built with terminal expiry never will).
-///
-/// # Errors
-/// `error` itself when waiting cannot help, or the handle's final failure.
-pub(crate) async fn recover<C: Coordinator + ?Sized>(zk: &C, error: Error) -> Result<(), Error> {
-    if error.is_retryable() {
-        return connected(zk).await;
-    }
-    if error == Error::SessionExpired {
-        let patience = zk.session_timeout() * 3 + std::time::Duration::from_secs(1);
-        return match tokio::time::timeout(patience, connected(zk)).await {
-            Ok(result) => result,
-            Err(_) => Err(error),
-        };
-    }
-    Err(error)
-}
+use crate::recovery::connected;
 
 /// Deletes an ephemeral node of session `session_id`, retrying through connection loss, until
 /// it is gone or the session has ended (which removes the node too).
-pub(crate) async fn delete_node<C: Coordinator + ?Sized>(
+///
+/// # Errors
+/// Only failures that retrying cannot cure (an ACL forbidding the delete, say).
+pub async fn delete_node<C: Coordinator + ?Sized>(
     zk: &C,
     path: &str,
     session_id: i64,
@@ -63,7 +34,10 @@ pub(crate) async fn delete_node<C: Coordinator + ?Sized>(
 
 /// Deletes every node of `dir` whose name contains `tag` (an attempt whose create reply was
 /// lost, or never came).
-pub(crate) async fn delete_tagged<C: Coordinator + ?Sized>(
+///
+/// # Errors
+/// Only failures that retrying cannot cure.
+pub async fn delete_tagged<C: Coordinator + ?Sized>(
     zk: &C,
     dir: &str,
     tag: &str,
@@ -104,15 +78,23 @@ enum Pending {
 }
 
 /// Removes an attempt's node in the background if the attempt is dropped before it is
-/// disarmed: acquire futures are cancel-safe.
-pub(crate) struct Cleanup<C: Coordinator + Clone + 'static> {
+/// disarmed, which makes every acquire, campaign or wait built on it cancel-safe.
+pub struct Cleanup<C: Coordinator + Clone + 'static> {
     zk: C,
     pending: Pending,
 }
 
+impl<C: Coordinator + Clone + 'static> std::fmt::Debug for Cleanup<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cleanup")
+            .field("pending", &self.pending)
+            .finish()
+    }
+}
+
 impl<C: Coordinator + Clone + 'static> Cleanup<C> {
     /// Armed for an attempt whose create (tagged `tag`) is about to be sent.
-    pub(crate) fn tagged(zk: C, dir: &str, tag: &str) -> Cleanup<C> {
+    pub fn tagged(zk: C, dir: &str, tag: &str) -> Cleanup<C> {
         Cleanup {
             zk,
             pending: Pending::Tagged {
@@ -123,7 +105,7 @@ impl<C: Coordinator + Clone + 'static> Cleanup<C> {
     }
 
     /// The attempt's node is known.
-    pub(crate) fn node(&mut self, path: &str, session_id: i64) {
+    pub fn node(&mut self, path: &str, session_id: i64) {
         self.pending = Pending::Node {
             path: path.to_owned(),
             session_id,
@@ -131,13 +113,16 @@ impl<C: Coordinator + Clone + 'static> Cleanup<C> {
     }
 
     /// Nothing is left to remove (the node became a held lock, or is already gone).
-    pub(crate) fn disarm(&mut self) {
+    pub fn disarm(&mut self) {
         self.pending = Pending::Nothing;
     }
 
     /// Removes the attempt's node now, waiting at most `limit`; past that (the connection is
     /// down, say) the removal goes on in the background so the caller is not held up.
-    pub(crate) async fn run_within(mut self, limit: std::time::Duration) -> Result<(), Error> {
+    ///
+    /// # Errors
+    /// Only failures that retrying cannot cure.
+    pub async fn run_within(mut self, limit: std::time::Duration) -> Result<(), Error> {
         let pending = self.pending.clone();
         match tokio::time::timeout(limit, remove(&self.zk, pending)).await {
             Ok(result) => {
@@ -165,13 +150,15 @@ impl<C: Coordinator + Clone + 'static> Drop for Cleanup<C> {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!("no tokio runtime to remove an abandoned lock node; its session will");
+            tracing::warn!(
+                "no tokio runtime to remove an abandoned contender node; its session will"
+            );
             return;
         };
         let zk = self.zk.clone();
         runtime.spawn(async move {
             if let Err(error) = remove(&zk, pending).await {
-                tracing::warn!(%error, "could not remove an abandoned lock node");
+                tracing::warn!(%error, "could not remove an abandoned contender node");
             }
         });
     }

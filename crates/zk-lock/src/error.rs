@@ -20,20 +20,3 @@ pub enum LockError {
         path: String,
     },
 }
-
-/// Why a held lock can no longer be trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LossReason {
-    /// The holder released it.
-    Released,
-    /// The lock node was deleted by someone else.
-    NodeDeleted,
-    /// The session that holds the lock expired (or was replaced by a new one).
-    SessionExpired,
-    /// The connection is suspended (`Disconnected`) and the policy counts that as a loss: the
-    /// session may expire at the server before the client can know.
-    Suspended,
-    /// The session handle was closed, or failed authentication.
-    Closed,
-}

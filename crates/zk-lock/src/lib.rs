@@ -23,7 +23,8 @@
 //! ```
 //!
 //! # How it works
-//! A contender creates an ephemeral sequential node under the lock path and lists the path in
+//! The mechanics are the shared contender engine, [`zk_contender`], with its exclusive and
+//! read/write policies. A contender creates an ephemeral sequential node under the lock path and lists the path in
 //! the same round trip; the lowest sequence holds the lock, and every other contender watches
 //! only the node right before it (readers: the nearest writer before them), so a release wakes
 //! one waiter.
@@ -55,16 +56,15 @@
 //! `InterProcessMutex`'s (`_c_<uuid>-lock-<seq>`).
 #![forbid(unsafe_code)]
 
-mod cleanup;
-mod engine;
 mod error;
 mod guard;
 mod lock;
 mod naming;
 mod rwlock;
 
-pub use error::{LockError, LossReason};
+pub use error::LockError;
 pub use guard::LockGuard;
-pub use lock::{Lock, LockOptions, LostPolicy};
-pub use naming::{Contender, ContenderKind, Naming};
+pub use lock::{Lock, LockOptions};
+pub use naming::Naming;
 pub use rwlock::ReadWriteLock;
+pub use zk_contender::{Contender, ContenderKind, LossReason, LostPolicy};

@@ -7,28 +7,17 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zk_core::Coordinator;
 
-use crate::cleanup::Cleanup;
-use crate::engine::{Engine, Turn, until};
+use zk_contender::{
+    Cleanup, Contender, ContenderKind, Engine, Exclusive, LostPolicy, Policy, ReadWrite, Turn,
+    until,
+};
+
 use crate::error::LockError;
 use crate::guard::LockGuard;
-use crate::naming::{Contender, ContenderKind, Naming, NodePrefix, sorted_contenders};
+use crate::naming::{Naming, node_prefix};
 
 /// How long a failed attempt waits for its node's removal before leaving it to the background.
 const CLEANUP_GRACE: Duration = Duration::from_secs(1);
-
-/// When a held lock counts as lost.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum LostPolicy {
-    /// As soon as the connection is suspended (`Disconnected`): the session might expire at the
-    /// server, and another client take the lock, before this client can know. The safe default,
-    /// like Curator's standard policy.
-    #[default]
-    SuspendedIsLost,
-    /// Only when the session is gone (expired, closed) or the node deleted: tolerates short
-    /// disconnections at the price of a window in which two clients may both believe they hold
-    /// the lock. Use fencing tokens if you choose this.
-    OnlySessionLoss,
-}
 
 /// Options of a lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,16 +160,22 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
     /// # Errors
     /// ZooKeeper errors; a missing lock path is an empty list.
     pub async fn contenders(&self) -> Result<Vec<Contender>, LockError> {
-        let engine = self.engine();
-        Ok(sorted_contenders(&engine.list().await?))
+        Ok(self.engine().contenders().await?)
     }
 
     fn engine(&self) -> Engine<'_, C> {
-        Engine {
-            zk: &self.zk,
-            dir: &self.path,
-            data: &self.options.data,
-            containers: self.options.naming != Naming::Kazoo,
+        Engine::new(&self.zk, &self.path)
+            .data(&self.options.data)
+            .containers(self.options.naming != Naming::Kazoo)
+    }
+
+    /// Who holds given the queue: a mutex serves one at a time; the sides of a read/write lock
+    /// share among readers.
+    fn policy(&self) -> &'static dyn Policy {
+        if self.read_write {
+            &ReadWrite
+        } else {
+            &Exclusive
         }
     }
 
@@ -219,11 +214,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
         let mut unmark = Unmark(&self.held, true);
         let engine = self.engine();
         loop {
-            let prefix = if self.read_write {
-                NodePrefix::for_rw(self.options.naming, self.kind)
-            } else {
-                NodePrefix::new(self.options.naming, self.kind)
-            };
+            let prefix = node_prefix(self.options.naming, self.kind, self.read_write);
             let mut cleanup = Cleanup::tagged(self.zk.clone(), &self.path, &prefix.tag);
             // The deadline bounds entering too (an outage can stall it); if it passes, the
             // armed cleanup removes whatever the create left behind.
@@ -233,7 +224,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
             let mut entered = entered?;
             cleanup.node(&entered.path, entered.session_id);
             match engine
-                .wait_turn(&mut entered, self.kind, wait, deadline)
+                .wait_turn(&mut entered, self.policy(), wait, deadline)
                 .await?
             {
                 Turn::Acquired => {

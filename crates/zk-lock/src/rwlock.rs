@@ -3,7 +3,7 @@
 use zk_core::Coordinator;
 
 use crate::lock::{Lock, LockOptions};
-use crate::naming::ContenderKind;
+use zk_contender::ContenderKind;
 
 /// A distributed read/write lock on a ZooKeeper path.
 ///
