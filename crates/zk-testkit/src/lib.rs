@@ -28,6 +28,8 @@
 //! zk_testkit::conformance_suite!(backend = FakeBackend(zk_fake::FakeEnsemble::new()), time = paused);
 //! ```
 //!
+//! Interop tests run helper processes in kazoo and Curator next to a recipe: see [`interop`].
+//!
 //! Each case creates its own root `/t-<uuid>` ([`TestRoot`]) and removes it at the end.
 //! Waits are bounded by [`timing::within`], whose limit [`timing::test_timeout`] scales with
 //! the `ZK_TEST_TIMEOUT_SCALE` environment variable; the suite never sleeps.
@@ -35,6 +37,7 @@
 
 mod backend;
 pub mod cases;
+pub mod interop;
 mod root;
 pub mod server;
 mod suite;
