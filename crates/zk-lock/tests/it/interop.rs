@@ -26,6 +26,8 @@ use zk_testkit::interop::{Helper, Program, reply_timeout};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::{scale, test_timeout, within, within_for};
 
+use crate::teardown::{no_contender_left_then_close, remove_root};
+
 type Zk = Arc<dyn Coordinator>;
 
 /// How long a whole counter run may take.
@@ -218,16 +220,7 @@ async fn shared_counter(
         ((helpers + tasks) * cycles) as u64,
         "every increment under the lock survived"
     );
-    let zk = &sessions[0];
-    let lock = Lock::new(zk.clone(), path.clone());
-    assert!(
-        lock.contenders().await.unwrap().is_empty(),
-        "no node left behind"
-    );
-    cleanup(zk, &path).await;
-    for zk in sessions {
-        zk.close().await.unwrap();
-    }
+    no_contender_left_then_close(sessions, &path).await;
     admin.close().await.unwrap();
 }
 
@@ -244,11 +237,6 @@ async fn connect() -> Zk {
 
 fn lock_path() -> String {
     format!("/interop-{}/l", uuid::Uuid::new_v4())
-}
-
-async fn cleanup(zk: &Zk, path: &str) {
-    let root = zk_core::path::parent(path).unwrap();
-    zk.delete_all(root).await.unwrap();
 }
 
 fn with_naming(naming: Naming) -> LockOptions {
@@ -384,7 +372,7 @@ async fn read_write_waiters_wake_across(library: Library, naming: Naming) {
     assert!(guard.is_shared());
     guard.release().await.unwrap();
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -444,7 +432,7 @@ async fn kazoo_and_zk_lock_try_acquire_fail_while_the_other_holds() {
     let guard = ours.try_acquire().await.unwrap().expect("free again");
     guard.release().await.unwrap();
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -502,7 +490,7 @@ async fn contenders_orders_kazoo_and_native_nodes_by_sequence() {
         waiter.abort();
         assert!(waiter.await.unwrap_err().is_cancelled());
     }
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -562,7 +550,7 @@ async fn kazoo_read_write_locks_and_zk_read_write_lock_exclude_each_other() {
     shared.unwrap().release().await.unwrap();
     helper_release(reader).await;
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -611,7 +599,7 @@ async fn kazoo_lock_survives_an_idle_lock_path_that_zk_lock_created() {
     kazoo.send("quit");
     kazoo.finish(reply_timeout()).await;
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -672,7 +660,7 @@ async fn curator_and_zk_lock_try_acquire_fail_while_the_other_holds() {
     let guard = ours.try_acquire().await.unwrap().expect("free again");
     guard.release().await.unwrap();
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -731,7 +719,7 @@ async fn curator_read_write_lock_and_zk_read_write_lock_exclude_each_other() {
     shared.unwrap().release().await.unwrap();
     helper_release(reader).await;
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
