@@ -19,47 +19,55 @@ const ZOOKEEPER_DIRS: &[&str] = &[
 const ZOOKEEPER_HINT: &str = "install ZooKeeper with `apt-get install -y zookeeper` (as root), \
      then run `cargo xtask test` again";
 
-/// The Python the kazoo interop tests run: the system one, which sees Debian's `python3-kazoo`
-/// (a pyenv or virtualenv `python3` first on the `PATH` does not).
-const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+/// What zk-testkit's interop helpers (kazoo, Curator and a JDK) run on: `key: value` lines.
+/// zk-testkit owns the list, since it looks for exactly these; reading it here at compile time
+/// keeps xtask free of dependencies and the list written once.
+const INTEROP_LIST: &str = include_str!("../../crates/zk-testkit/src/interop/debian-packages.txt");
 
-/// The jars zk-lock's Curator interop tests put on the class path (Debian's
-/// `libcurator-recipes-java` and its dependencies).
-const CURATOR_JARS: &[&str] = &[
-    "curator-recipes.jar",
-    "curator-framework.jar",
-    "curator-client.jar",
-    "zookeeper.jar",
-    "zookeeper-jute.jar",
-    "guava.jar",
-    "slf4j-api.jar",
-];
+/// The value of `key` in [`INTEROP_LIST`] (empty if the list lacks it, which the unit test
+/// below rules out).
+fn interop(key: &str) -> &'static str {
+    INTEROP_LIST
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+        .map_or("", |value| {
+            value.split('#').next().unwrap_or_default().trim()
+        })
+}
 
 /// A Debian package some test needs, and how to tell it is installed.
 struct Package {
-    /// The package name, for apt-get.
-    name: &'static str,
+    /// The key of the package name in [`INTEROP_LIST`], for apt-get.
+    key: &'static str,
     /// What it provides, for the messages.
     what: &'static str,
     /// True when what the tests use is there.
     installed: fn() -> bool,
 }
 
-/// What zk-lock's interop tests (`crates/zk-lock/tests/it/interop.rs`) run against.
+impl Package {
+    /// The package name, for apt-get.
+    fn name(&self) -> &'static str {
+        interop(self.key)
+    }
+}
+
+/// What the interop tests (zk-testkit's `interop` module, used by zk-lock) run against.
 const INTEROP_PACKAGES: &[Package] = &[
     Package {
-        name: "python3-kazoo",
-        what: "kazoo for /usr/bin/python3",
+        key: "kazoo-package",
+        what: "kazoo for the system Python",
         installed: kazoo_installed,
     },
     Package {
-        name: "libcurator-recipes-java",
-        what: "Curator's jars in /usr/share/java",
+        key: "curator-package",
+        what: "Curator's jars",
         installed: curator_installed,
     },
     Package {
-        name: "default-jdk-headless",
-        what: "javac, to compile the Curator test helper",
+        key: "jdk-package",
+        what: "javac, to compile the Curator test helpers",
         installed: javac_installed,
     },
 ];
@@ -69,10 +77,7 @@ pub(crate) fn ensure_tools() -> Result<(), Failure> {
     ensure_component("rustfmt", "fmt")?;
     ensure_component("clippy", "clippy")?;
     ensure_zookeeper()?;
-    ensure_packages(
-        INTEROP_PACKAGES,
-        "zk-lock's kazoo and Curator interop tests",
-    )
+    ensure_packages(INTEROP_PACKAGES, "the kazoo and Curator interop tests")
 }
 
 /// Adds a rustup component when `cargo <subcommand> --version` fails.
@@ -120,7 +125,7 @@ fn ensure_packages(packages: &[Package], needed_by: &str) -> Result<(), Failure>
     let mut missing = Vec::new();
     for package in packages {
         if (package.installed)() {
-            println!("==> {} is installed ({})", package.name, package.what);
+            println!("==> {} is installed ({})", package.name(), package.what);
         } else {
             missing.push(package);
         }
@@ -128,7 +133,7 @@ fn ensure_packages(packages: &[Package], needed_by: &str) -> Result<(), Failure>
     if missing.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
+    let names: Vec<&str> = missing.iter().map(|p| p.name()).collect();
     let hint = format!(
         "install them with `apt-get install -y {}` (as root), then run `cargo xtask test` again",
         names.join(" ")
@@ -136,7 +141,8 @@ fn ensure_packages(packages: &[Package], needed_by: &str) -> Result<(), Failure>
     for package in &missing {
         println!(
             "==> {} is missing ({}, needed by {needed_by})",
-            package.name, package.what
+            package.name(),
+            package.what
         );
     }
     println!(
@@ -148,10 +154,11 @@ fn ensure_packages(packages: &[Package], needed_by: &str) -> Result<(), Failure>
         if !(package.installed)() {
             return Err(format!(
                 "apt-get finished but {} is still missing ({}); {hint}",
-                package.name, package.what
+                package.name(),
+                package.what
             ));
         }
-        println!("==> {} installed ({})", package.name, package.what);
+        println!("==> {} installed ({})", package.name(), package.what);
     }
     Ok(())
 }
@@ -193,18 +200,18 @@ fn apt_get_install(packages: &[&str], hint: &str) -> Result<(), Failure> {
 /// True when the system Python imports kazoo (with no `PYTHONPATH` or `PYTHONHOME` helping).
 fn kazoo_installed() -> bool {
     succeeds(
-        Command::new(SYSTEM_PYTHON)
+        Command::new(interop("python"))
             .args(["-c", "import kazoo.client"])
             .env_remove("PYTHONPATH")
             .env_remove("PYTHONHOME"),
     )
 }
 
-/// True when every jar of the Curator helper's class path is in `/usr/share/java`.
+/// True when every jar of the Curator helpers' class path is in the Java library folder.
 fn curator_installed() -> bool {
-    CURATOR_JARS
-        .iter()
-        .all(|jar| Path::new("/usr/share/java").join(jar).is_file())
+    interop("curator-jars")
+        .split_whitespace()
+        .all(|jar| Path::new(interop("java-dir")).join(jar).is_file())
 }
 
 /// True when `javac` is in `$JAVA_HOME/bin` or on the `PATH` and runs.
@@ -262,4 +269,26 @@ pub(crate) fn succeeds(command: &mut Command) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interop_list_names_every_package_and_path() {
+        let names: Vec<&str> = INTEROP_PACKAGES.iter().map(Package::name).collect();
+        assert_eq!(
+            names,
+            [
+                "python3-kazoo",
+                "libcurator-recipes-java",
+                "default-jdk-headless"
+            ]
+        );
+        assert_eq!(interop("python"), "/usr/bin/python3");
+        assert_eq!(interop("java-dir"), "/usr/share/java");
+        assert!(interop("curator-jars").starts_with("curator-recipes.jar "));
+        assert_eq!(interop("no-such-key"), "");
+    }
 }

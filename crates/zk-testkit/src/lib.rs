@@ -28,6 +28,8 @@
 //! # });
 //! ```
 //!
+//! Interop tests run helper processes in kazoo and Curator next to a recipe: see [`interop`].
+//!
 //! Each case creates its own root `/t-<uuid>` ([`TestRoot`]) and removes it at the end.
 //! Waits are bounded by [`timing::within`], whose limit [`timing::test_timeout`] scales with
 //! the `ZK_TEST_TIMEOUT_SCALE` environment variable; the suite never sleeps.
@@ -36,6 +38,7 @@
 mod backend;
 pub mod cases;
 mod fake_backend;
+pub mod interop;
 pub mod recipe_suite;
 mod root;
 pub mod server;

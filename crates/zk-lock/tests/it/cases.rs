@@ -69,16 +69,7 @@ pub(crate) async fn racy_counter(backend: &dyn Backend, tasks: usize, cycles: us
         within(handle).await.unwrap();
     }
     assert_eq!(counter.load(Ordering::SeqCst), tasks * cycles);
-    let zk = &sessions[0];
-    let lock = Lock::new(zk.clone(), path.clone());
-    assert!(
-        lock.contenders().await.unwrap().is_empty(),
-        "no node left behind"
-    );
-    cleanup(zk, &path).await;
-    for zk in sessions {
-        zk.close().await.unwrap();
-    }
+    crate::teardown::no_contender_left_then_close(sessions, &path).await;
 }
 
 /// Contenders are served in arrival order, and each holder's token beats the previous one's.

@@ -2,200 +2,37 @@
 //! `libcurator-recipes-java`) processes contend with zk-lock on the same lock path of the shared
 //! real server.
 //!
-//! The helpers live in `tests/interop/`: `kazoo_lock.py` runs under `/usr/bin/python3`, and
-//! `CuratorLock.java` is compiled with `javac` once per test binary. Both speak the same small
-//! protocol (see their headers): `count` bumps a counter file under the lock, `hold` takes the
-//! lock until told to release it, `try` takes it without waiting. Every process is killed by its
-//! PID when its handle drops, so a failing test leaves none behind; a helper whose standard
-//! input closes (the test binary died) exits on its own.
+//! The lock helpers live in `tests/interop/`: `kazoo_lock.py` and `CuratorLock.java`, run by
+//! zk-testkit's interop harness ([`zk_testkit::interop`]), which finds kazoo, the JDK and
+//! Curator (failing the test with the command that installs what is missing), compiles the Java
+//! helper once per test binary and kills every helper by its PID when its handle drops. Both
+//! helpers speak the same small protocol (see their headers): `count` bumps a counter file
+//! under the lock, `hold` takes the lock until told to release it, `try` takes it without
+//! waiting.
 //!
 //! The counter is a plain file in a scratch directory shared by every contender; each holder
 //! also creates a `holder` file exclusively and removes it before releasing, so two holders at
-//! once are caught in the act, not only by a short total. A missing tool fails the test with the
-//! command that installs it (`cargo xtask test` installs them all).
+//! once are caught in the act, not only by a short total.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use zk_core::{Coordinator, CoordinatorExt, Error};
 use zk_lock::{ContenderKind, Lock, LockOptions, Naming, ReadWriteLock};
 use zk_testkit::WireBackend;
+use zk_testkit::interop::{Helper, Program, reply_timeout};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::{scale, test_timeout, within, within_for};
 
+use crate::teardown::{no_contender_left_then_close, remove_root};
+
 type Zk = Arc<dyn Coordinator>;
-
-/// The Python that sees Debian's `python3-kazoo` (a pyenv `python3` on the `PATH` does not).
-const PYTHON: &str = "/usr/bin/python3";
-const KAZOO_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/kazoo_lock.py");
-const CURATOR_SOURCE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/interop/CuratorLock.java"
-);
-/// Where Debian's `libcurator-recipes-java` and its dependencies put their jars.
-const JAVA_DIR: &str = "/usr/share/java";
-/// The class path of the Curator helper: Curator 5.4 and what it loads at run time.
-const CURATOR_JARS: &[&str] = &[
-    "curator-recipes.jar",
-    "curator-framework.jar",
-    "curator-client.jar",
-    "zookeeper.jar",
-    "zookeeper-jute.jar",
-    "guava.jar",
-    "slf4j-api.jar",
-];
-
-/// How long a helper may take to start (a JVM on a busy machine) and answer.
-fn process_timeout() -> Duration {
-    test_timeout() * 4
-}
 
 /// How long a whole counter run may take.
 fn count_timeout() -> Duration {
     test_timeout() * 8
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tools
-
-fn install_hint(package: &str) -> String {
-    format!(
-        "install it with `apt-get install -y {package}` (as root), or run `cargo xtask test`, \
-         which installs it"
-    )
-}
-
-/// Checks once that `/usr/bin/python3` can import kazoo.
-fn kazoo_python() -> &'static str {
-    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
-    let checked = CHECKED.get_or_init(|| {
-        let out = Command::new(PYTHON)
-            .args(["-c", "import kazoo.client, kazoo.version; print(kazoo.version.__version__)"])
-            .env_remove("PYTHONPATH")
-            .env_remove("PYTHONHOME")
-            .stdin(Stdio::null())
-            .output();
-        match out {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(format!(
-                "{PYTHON} cannot import kazoo ({}); the Debian package python3-kazoo is missing: {}",
-                String::from_utf8_lossy(&out.stderr).trim(),
-                install_hint("python3-kazoo")
-            )),
-            Err(e) => Err(format!(
-                "cannot run {PYTHON} ({e}); {}",
-                install_hint("python3 python3-kazoo")
-            )),
-        }
-    });
-    if let Err(message) = checked {
-        panic!("{message}");
-    }
-    PYTHON
-}
-
-/// The compiled Curator helper: the `java` to run it with and its class path.
-#[derive(Debug)]
-struct CuratorRuntime {
-    java: PathBuf,
-    classpath: std::ffi::OsString,
-}
-
-/// Compiles `CuratorLock.java` once per test binary.
-fn curator() -> &'static CuratorRuntime {
-    static COMPILED: OnceLock<Result<CuratorRuntime, String>> = OnceLock::new();
-    match COMPILED.get_or_init(compile_curator_helper) {
-        Ok(runtime) => runtime,
-        Err(message) => panic!("{message}"),
-    }
-}
-
-fn find_program(name: &str) -> Option<PathBuf> {
-    let from_home = std::env::var_os("JAVA_HOME").map(|home| PathBuf::from(home).join("bin"));
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    from_home
-        .into_iter()
-        .chain(std::env::split_paths(&path))
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-fn compile_curator_helper() -> Result<CuratorRuntime, String> {
-    let jars: Vec<PathBuf> = CURATOR_JARS
-        .iter()
-        .map(|jar| Path::new(JAVA_DIR).join(jar))
-        .collect();
-    if let Some(missing) = jars.iter().find(|jar| !jar.is_file()) {
-        return Err(format!(
-            "{} is missing: Curator (Debian libcurator-recipes-java) is not installed; {}",
-            missing.display(),
-            install_hint("libcurator-recipes-java")
-        ));
-    }
-    let Some(javac) = find_program("javac") else {
-        return Err(format!(
-            "javac is not in $JAVA_HOME/bin or on the PATH; {}",
-            install_hint("default-jdk-headless")
-        ));
-    };
-    let java = Some(javac.with_file_name("java"))
-        .filter(|java| java.is_file())
-        .or_else(|| find_program("java"))
-        .ok_or_else(|| format!("java is missing; {}", install_hint("default-jdk-headless")))?;
-
-    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-lock-interop");
-    sweep_dead_builds(&parent);
-    let classes = parent.join(format!("curator-{}", std::process::id()));
-    std::fs::create_dir_all(&classes)
-        .map_err(|e| format!("cannot create {}: {e}", classes.display()))?;
-    let compile_path = std::env::join_paths(&jars).map_err(|e| e.to_string())?;
-    let out = Command::new(&javac)
-        .arg("-d")
-        .arg(&classes)
-        .arg("-cp")
-        .arg(&compile_path)
-        .arg(CURATOR_SOURCE)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", javac.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "javac failed on {CURATOR_SOURCE} ({}):\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let mut classpath = vec![classes];
-    classpath.extend(jars);
-    // Curator's and ZooKeeper's warnings go to standard error, where a failure shows them.
-    let binding = Path::new(JAVA_DIR).join("slf4j-simple.jar");
-    if binding.is_file() {
-        classpath.push(binding);
-    }
-    Ok(CuratorRuntime {
-        java,
-        classpath: std::env::join_paths(&classpath).map_err(|e| e.to_string())?,
-    })
-}
-
-/// Removes the compiled helpers of test binaries that are no longer running.
-fn sweep_dead_builds(parent: &Path) {
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("curator-")) else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,178 +45,47 @@ enum Library {
     Curator,
 }
 
-/// One running helper process, killed by its PID when dropped.
-#[derive(Debug)]
-struct Helper {
-    label: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::UnboundedReceiver<String>,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<std::thread::JoinHandle<()>>,
-    reaped: bool,
-}
-
-impl Helper {
-    /// Starts `library`'s helper in `mode` on `path`'s `kind` lock, with `extra` arguments.
-    fn start(library: Library, mode: &str, path: &str, kind: &str, extra: &[&str]) -> Helper {
-        let hosts = ZkServer::shared().connect_string();
-        let mut command = match library {
-            Library::Kazoo => {
-                let mut command = Command::new(kazoo_python());
-                command
-                    .arg(KAZOO_SCRIPT)
-                    .env_remove("PYTHONPATH")
-                    .env_remove("PYTHONHOME")
-                    .env("PYTHONDONTWRITEBYTECODE", "1");
-                command
-            }
-            Library::Curator => {
-                let runtime = curator();
-                let mut command = Command::new(&runtime.java);
-                command
-                    .args([
-                        "-XX:TieredStopAtLevel=1",
-                        "-XX:+UseSerialGC",
-                        "-Xmx128m",
-                        "-Dzookeeper.sasl.client=false",
-                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                        "-cp",
-                    ])
-                    .arg(&runtime.classpath)
-                    .arg("CuratorLock");
-                command
-            }
-        };
-        command
-            .args([mode, &hosts, path, kind])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let label = format!("{library:?} {mode} {kind} on {path}");
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {label}: {e}"));
-        let stdin = child.stdin.take();
-        let (send, lines) = mpsc::unbounded_channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
+impl Library {
+    /// The library's lock helper in `tests/interop/`.
+    fn program(self) -> &'static Program {
+        static KAZOO: LazyLock<Program> = LazyLock::new(|| {
+            Program::kazoo(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/interop/kazoo_lock.py"
+            ))
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let collected = stderr.clone();
-        let err = child.stderr.take().expect("piped stderr");
-        let stderr_reader = std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                let mut all = collected.lock().unwrap_or_else(|p| p.into_inner());
-                all.push_str(&line);
-                all.push('\n');
-            }
+        static CURATOR: LazyLock<Program> = LazyLock::new(|| {
+            Program::curator(
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/interop/CuratorLock.java"
+                ),
+                "CuratorLock",
+            )
+            .build_root(Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-lock-interop"))
         });
-        Helper {
-            label,
-            child,
-            stdin,
-            lines,
-            stderr,
-            stderr_reader: Some(stderr_reader),
-            reaped: false,
+        match self {
+            Library::Kazoo => &KAZOO,
+            Library::Curator => &CURATOR,
         }
-    }
-
-    /// What the helper wrote to standard error so far (all of it once it was reaped).
-    fn stderr(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Waits for the next line the helper prints and checks it is `want`.
-    async fn expect(&mut self, want: &str) {
-        match self.next_line().await {
-            Some(line) if line == want => {}
-            Some(line) => panic!(
-                "{}: expected `{want}`, got `{line}`; its stderr:\n{}",
-                self.label,
-                self.stderr()
-            ),
-            None => {
-                let status = self.reap();
-                panic!(
-                    "{}: exited ({status}) instead of printing `{want}`; its stderr:\n{}",
-                    self.label,
-                    self.stderr()
-                )
-            }
-        }
-    }
-
-    /// The next line the helper prints; `None` once it exited.
-    async fn next_line(&mut self) -> Option<String> {
-        within_for(process_timeout(), self.lines.recv()).await
-    }
-
-    /// Sends the helper a command line.
-    fn send(&mut self, command: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin is open");
-        writeln!(stdin, "{command}").expect("write to the helper");
-        stdin.flush().expect("flush the helper's stdin");
-    }
-
-    /// Waits until the helper has printed everything and exited; asserts it succeeded.
-    async fn finish(mut self, timeout: Duration) -> Vec<String> {
-        let mut printed = Vec::new();
-        within_for(timeout, async {
-            while let Some(line) = self.lines.recv().await {
-                printed.push(line);
-            }
-        })
-        .await;
-        // Standard output is closed: the process is exiting.
-        let status = self.reap();
-        assert!(
-            status.success(),
-            "{} failed ({status}) after printing {printed:?}; its stderr:\n{}",
-            self.label,
-            self.stderr()
-        );
-        printed
     }
 }
 
-impl Helper {
-    /// Waits for the exited (or exiting) process and for the rest of its standard error.
-    fn reap(&mut self) -> ExitStatus {
-        let status = self.child.wait().expect("wait for the helper");
-        self.reaped = true;
-        if let Some(reader) = self.stderr_reader.take() {
-            let _ = reader.join();
-        }
-        status
-    }
-}
-
-impl Drop for Helper {
-    fn drop(&mut self) {
-        if !self.reaped {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// Starts `library`'s lock helper in `mode` on `path`'s `kind` lock, with `extra` arguments.
+#[track_caller]
+fn start_helper(library: Library, mode: &str, path: &str, kind: &str, extra: &[&str]) -> Helper {
+    let hosts = ZkServer::shared().connect_string();
+    let args: Vec<&str> = [mode, &hosts, path, kind]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    Helper::start(library.program(), &args)
 }
 
 /// Runs a `try` helper to completion: true when it took the lock.
 async fn helper_try(library: Library, path: &str, kind: &str) -> bool {
-    let helper = Helper::start(library, "try", path, kind, &[]);
-    let printed = helper.finish(process_timeout()).await;
+    let helper = start_helper(library, "try", path, kind, &[]);
+    let printed = helper.finish(reply_timeout()).await;
     match printed.as_slice() {
         [word] if word == "acquired" => true,
         [word] if word == "blocked" => false,
@@ -389,7 +95,7 @@ async fn helper_try(library: Library, path: &str, kind: &str) -> bool {
 
 /// Starts a `hold` helper and waits until it holds the lock.
 async fn helper_hold(library: Library, path: &str, kind: &str) -> Helper {
-    let mut helper = Helper::start(library, "hold", path, kind, &[]);
+    let mut helper = start_helper(library, "hold", path, kind, &[]);
     helper.expect("held").await;
     helper
 }
@@ -398,7 +104,7 @@ async fn helper_hold(library: Library, path: &str, kind: &str) -> Helper {
 async fn helper_release(mut helper: Helper) {
     helper.send("release");
     helper.expect("released").await;
-    helper.finish(process_timeout()).await;
+    helper.finish(reply_timeout()).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,7 +193,7 @@ async fn shared_counter(
     let scratch = Scratch::new();
     let cycles_arg = cycles.to_string();
     let mut processes: Vec<Helper> = (0..helpers)
-        .map(|_| Helper::start(library, "count", &path, kind, &[scratch.arg(), &cycles_arg]))
+        .map(|_| start_helper(library, "count", &path, kind, &[scratch.arg(), &cycles_arg]))
         .collect();
     let mut sessions = Vec::new();
     let mut handles = Vec::new();
@@ -514,16 +220,7 @@ async fn shared_counter(
         ((helpers + tasks) * cycles) as u64,
         "every increment under the lock survived"
     );
-    let zk = &sessions[0];
-    let lock = Lock::new(zk.clone(), path.clone());
-    assert!(
-        lock.contenders().await.unwrap().is_empty(),
-        "no node left behind"
-    );
-    cleanup(zk, &path).await;
-    for zk in sessions {
-        zk.close().await.unwrap();
-    }
+    no_contender_left_then_close(sessions, &path).await;
     admin.close().await.unwrap();
 }
 
@@ -540,11 +237,6 @@ async fn connect() -> Zk {
 
 fn lock_path() -> String {
     format!("/interop-{}/l", uuid::Uuid::new_v4())
-}
-
-async fn cleanup(zk: &Zk, path: &str) {
-    let root = zk_core::path::parent(path).unwrap();
-    zk.delete_all(root).await.unwrap();
 }
 
 fn with_naming(naming: Naming) -> LockOptions {
@@ -580,7 +272,7 @@ async fn removed_within(zk: &Zk, path: &str, limit: Duration) -> bool {
 
 /// Waits until `path` has at least `n` children and returns them.
 async fn wait_for_children(zk: &Zk, path: &str, n: usize) -> Vec<String> {
-    within_for(process_timeout(), async {
+    within_for(reply_timeout(), async {
         loop {
             match zk.watch_children(path).await {
                 Ok((children, _, _)) if children.len() >= n => return children,
@@ -657,7 +349,7 @@ async fn read_write_waiters_wake_across(library: Library, naming: Naming) {
     let rw = ReadWriteLock::with_options(zk.clone(), path.clone(), with_naming(naming));
 
     let ours = rw.write_lock().acquire().await.unwrap();
-    let mut reader = Helper::start(library, "hold", &path, "read", &[]);
+    let mut reader = start_helper(library, "hold", &path, "read", &[]);
     wait_for_children(&zk, &path, 2).await;
     ours.release().await.unwrap();
     reader.expect("held").await;
@@ -680,7 +372,7 @@ async fn read_write_waiters_wake_across(library: Library, naming: Naming) {
     assert!(guard.is_shared());
     guard.release().await.unwrap();
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -740,7 +432,7 @@ async fn kazoo_and_zk_lock_try_acquire_fail_while_the_other_holds() {
     let guard = ours.try_acquire().await.unwrap().expect("free again");
     guard.release().await.unwrap();
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -756,7 +448,7 @@ async fn contenders_orders_kazoo_and_native_nodes_by_sequence() {
     let native = Lock::new(connect().await, path.clone());
     let native_wait = tokio::spawn(async move { native.acquire().await.map(|_| ()) });
     wait_for_children(&zk, &path, 2).await;
-    let second = Helper::start(Library::Kazoo, "hold", &path, "lock", &[]);
+    let second = start_helper(Library::Kazoo, "hold", &path, "lock", &[]);
     wait_for_children(&zk, &path, 3).await;
     let named = Lock::with_options(connect().await, path.clone(), with_naming(Naming::Kazoo));
     let named_wait = tokio::spawn(async move { named.acquire().await.map(|_| ()) });
@@ -798,7 +490,7 @@ async fn contenders_orders_kazoo_and_native_nodes_by_sequence() {
         waiter.abort();
         assert!(waiter.await.unwrap_err().is_cancelled());
     }
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -858,7 +550,7 @@ async fn kazoo_read_write_locks_and_zk_read_write_lock_exclude_each_other() {
     shared.unwrap().release().await.unwrap();
     helper_release(reader).await;
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -882,7 +574,7 @@ async fn kazoo_lock_survives_an_idle_lock_path_that_zk_lock_created() {
     // zk-lock creates the path. kazoo queues behind it before it is ever empty, so the path
     // cannot be swept (and re-created by kazoo) in between.
     let guard = ours.acquire().await.unwrap();
-    let mut kazoo = Helper::start(Library::Kazoo, "serve", &path, "lock", &[]);
+    let mut kazoo = start_helper(Library::Kazoo, "serve", &path, "lock", &[]);
     kazoo.send("acquire");
     wait_for_children(&zk, &path, 2).await;
     guard.release().await.unwrap();
@@ -905,9 +597,9 @@ async fn kazoo_lock_survives_an_idle_lock_path_that_zk_lock_created() {
     kazoo.send("release");
     kazoo.expect("released").await;
     kazoo.send("quit");
-    kazoo.finish(process_timeout()).await;
+    kazoo.finish(reply_timeout()).await;
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -968,7 +660,7 @@ async fn curator_and_zk_lock_try_acquire_fail_while_the_other_holds() {
     let guard = ours.try_acquire().await.unwrap().expect("free again");
     guard.release().await.unwrap();
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 
@@ -1027,7 +719,7 @@ async fn curator_read_write_lock_and_zk_read_write_lock_exclude_each_other() {
     shared.unwrap().release().await.unwrap();
     helper_release(reader).await;
 
-    cleanup(&zk, &path).await;
+    remove_root(&zk, &path).await;
     zk.close().await.unwrap();
 }
 

@@ -6,3 +6,4 @@ mod cases;
 mod interop;
 mod on_fake;
 mod on_real;
+mod teardown;
