@@ -259,6 +259,15 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                 .collect();
             match until(deadline, self.wait_for_change(&paths)).await {
                 None => return Ok(Turn::TimedOut),
+                Some(Ok(Change::Deleted(index))) => {
+                    // Policies are monotone, so the listing without the departed contender
+                    // decides correctly without another round trip: nobody can have joined
+                    // ahead of us, and if others left too, setting a watch on one of them
+                    // fails with NoNode, which lists again.
+                    let gone = &contenders[watched[index]].name;
+                    entered.listing.retain(|c| c != gone);
+                    continue;
+                }
                 Some(Ok(Change::Relist)) => {}
                 Some(Ok(Change::SessionEnded)) => return Ok(Turn::NodeGone),
                 Some(Ok(Change::Reconnect)) => {
@@ -279,7 +288,8 @@ impl<'a, C: Coordinator> Engine<'a, C> {
         }
     }
 
-    /// Watches `paths` (set in one pipelined batch) and resolves on the first change.
+    /// Watches `paths` (set in one pipelined batch) and resolves on the first change; a
+    /// deletion names the index of the deleted path.
     async fn wait_for_change(&self, paths: &[String]) -> Result<Change, Error> {
         let set = join_all(paths.iter().map(|p| self.zk.watch_data(p))).await;
         let mut watches = Vec::with_capacity(set.len());
@@ -297,9 +307,11 @@ impl<'a, C: Coordinator> Engine<'a, C> {
         if reconnect {
             return Ok(Change::Reconnect);
         }
-        let (event, _, _) = select_all(watches).await;
-        if event.event_type != EventType::Session {
-            return Ok(Change::Relist);
+        let (event, index, _) = select_all(watches).await;
+        match event.event_type {
+            EventType::NodeDeleted => return Ok(Change::Deleted(index)),
+            EventType::Session => {}
+            _ => return Ok(Change::Relist),
         }
         match event.state {
             SessionState::Closed => Err(Error::Closed),
@@ -313,6 +325,8 @@ impl<'a, C: Coordinator> Engine<'a, C> {
 
 /// What ended a wait for watched contenders.
 enum Change {
+    /// The watched node at this index of the watched list was deleted.
+    Deleted(usize),
     /// A watched node changed or went: list again.
     Relist,
     /// The connection dropped while setting watches: wait for it, then list again.
