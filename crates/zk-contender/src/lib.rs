@@ -11,14 +11,16 @@
 //! - [`Engine`]: a protected create (the create and a listing in one round trip; after a lost
 //!   reply the attempt finds its node by its tag and adopts it only if its current session
 //!   owns it), then [`Engine::wait_turn`], which watches only what the policy names and rides
-//!   out connection loss.
+//!   out connection loss; [`Engine::contend`] is the two in the loop every acquire needs
+//!   (enter again when the node goes, remove it when giving up or dropped).
 //! - [`NodePrefix`] and [`TagStyle`]: naming as data, so a recipe's nodes look like kazoo's or
 //!   Curator's where their layouts allow; [`Contender::parse`] orders every scheme together.
 //! - [`Cleanup`], [`delete_node`], [`delete_tagged`]: guaranteed removal, so every wait is
 //!   cancel-safe. [`recover`] and [`connected`]: waiting out what waiting can cure.
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and
 //!   [`Holding::lost`] (session expired, node deleted, handle closed, or suspended per
-//!   [`LostPolicy`]), with no background task until `lost` is asked.
+//!   [`LostPolicy`]), with no background task until `lost` is asked; [`Holding::release`]
+//!   and [`Holding::release_in_background`] let the node go.
 //!
 //! Two leases of three taken with the engine on the in-memory fake, a third contender waiting:
 //!

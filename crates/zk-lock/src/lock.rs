@@ -7,17 +7,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zk_core::Coordinator;
 
-use zk_contender::{
-    Cleanup, Contender, ContenderKind, Engine, Exclusive, LostPolicy, Policy, ReadWrite, Turn,
-    until,
-};
+use zk_contender::{Contender, ContenderKind, Engine, Exclusive, LostPolicy, Policy, ReadWrite};
 
 use crate::error::LockError;
 use crate::guard::LockGuard;
 use crate::naming::{Naming, node_prefix};
-
-/// How long a failed attempt waits for its node's removal before leaving it to the background.
-const CLEANUP_GRACE: Duration = Duration::from_secs(1);
 
 /// Options of a lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -212,43 +206,23 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
             }
         }
         let mut unmark = Unmark(&self.held, true);
-        let engine = self.engine();
-        loop {
-            let prefix = node_prefix(self.options.naming, self.kind, self.read_write);
-            let mut cleanup = Cleanup::tagged(self.zk.clone(), &self.path, &prefix.tag);
-            // The deadline bounds entering too (an outage can stall it); if it passes, the
-            // armed cleanup removes whatever the create left behind.
-            let Some(entered) = until(deadline, engine.enter(&prefix)).await else {
-                return Ok(None);
-            };
-            let mut entered = entered?;
-            cleanup.node(&entered.path, entered.session_id);
-            match engine
-                .wait_turn(&mut entered, self.policy(), wait, deadline)
-                .await?
-            {
-                Turn::Acquired => {
-                    cleanup.disarm();
-                    unmark.1 = false;
-                    return Ok(Some(LockGuard::new(
-                        self.zk.clone(),
-                        entered.path,
-                        entered.session_id,
-                        entered.czxid,
-                        self.kind,
-                        self.options.lost_policy,
-                        self.held.clone(),
-                    )));
-                }
-                Turn::NodeGone => {
-                    // The session that owned the node ended, or someone deleted it: queue again.
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                }
-                Turn::Blocked | Turn::TimedOut => {
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                    return Ok(None);
-                }
-            }
-        }
+        let prefix = || node_prefix(self.options.naming, self.kind, self.read_write);
+        let Some(entered) = self
+            .engine()
+            .contend(prefix, self.policy(), wait, deadline)
+            .await?
+        else {
+            return Ok(None);
+        };
+        unmark.1 = false;
+        Ok(Some(LockGuard::new(
+            self.zk.clone(),
+            entered.path,
+            entered.session_id,
+            entered.czxid,
+            self.kind,
+            self.options.lost_policy,
+            self.held.clone(),
+        )))
     }
 }
