@@ -7,17 +7,22 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zk_core::Coordinator;
 
-use zk_contender::{Contender, ContenderKind, Engine, Exclusive, LostPolicy, Policy, ReadWrite};
+use zk_contender::{
+    Contender, ContenderKind, Engine, Exclusive, LostPolicy, Naming, Policy, ReadWrite,
+};
 
 use crate::error::LockError;
 use crate::guard::LockGuard;
-use crate::naming::{Naming, node_prefix};
+use crate::naming::node_prefix;
 
 /// Options of a lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LockOptions {
-    /// How this lock names its contender nodes (for kazoo or Curator interop).
+    /// How this lock names its contender nodes (for kazoo or Curator interop):
+    /// [`Naming::Native`] `<uuid>-lock-<seq>` (`-read-`, `-write-` for a read/write lock),
+    /// [`Naming::Kazoo`] as kazoo's locks (`__lock__`, `__rlock__`), [`Naming::Curator`] as
+    /// Curator's (`_c_<uuid>-lock-`, `-__READ__`, `-__WRIT__`).
     pub naming: Naming,
     /// When a held lock counts as lost.
     pub lost_policy: LostPolicy,
@@ -160,7 +165,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
     fn engine(&self) -> Engine<'_, C> {
         Engine::new(&self.zk, &self.path)
             .data(&self.options.data)
-            .containers(self.options.naming != Naming::Kazoo)
+            .containers(self.options.naming.containers())
     }
 
     /// Who holds given the queue: a mutex serves one at a time; the sides of a read/write lock
