@@ -1,0 +1,3 @@
+//! Placeholder until the failover benchmark lands.
+
+fn main() {}
