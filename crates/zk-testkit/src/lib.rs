@@ -35,6 +35,7 @@
 
 mod backend;
 pub mod cases;
+pub mod failover;
 mod root;
 pub mod server;
 mod suite;
