@@ -32,8 +32,8 @@ use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use zk_core::{Coordinator, SessionState};
 use zk_core::client::ZkClient;
+use zk_core::{Coordinator, SessionState};
 
 use crate::server::{ZkEnsemble, ZkEnsembleBuilder};
 use crate::timing::{scale, within_for};
