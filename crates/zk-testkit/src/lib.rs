@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod bench;
 pub mod cases;
 pub mod failover;
 mod root;
