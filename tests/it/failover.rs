@@ -340,8 +340,12 @@ async fn pausing_the_connected_member_fails_over_by_read_timeout() {
     let workers = Workers::start(&zk, limit(15)).await;
     let mut log = StateLog::start(&zk);
 
-    ensemble.pause(follower).await;
+    // Timed from the SIGSTOP, not from pause()'s return: pause() returns once every JVM thread
+    // has stopped, which on a busy machine is well after the member stopped answering and the
+    // client's read timeout began to run.
     let paused = Instant::now();
+    ensemble.pause(follower).await;
+    let pause_took = paused.elapsed();
     log.wait_until("Disconnected", limit(10), |l| {
         l.contains(&SessionState::Disconnected)
     })
@@ -378,8 +382,8 @@ async fn pausing_the_connected_member_fails_over_by_read_timeout() {
     assert_eq!(data, b"after");
     assert_eq!(zk.get_data("/node").await.unwrap().0, b"after");
     eprintln!(
-        "failover/pause: noticed after {noticed:?}, reconnected after {reconnected:?}, \
-         calls {tally:?}, states {:?}, {:?} in all",
+        "failover/pause: pause() took {pause_took:?}, noticed after {noticed:?}, reconnected \
+         after {reconnected:?}, calls {tally:?}, states {:?}, {:?} in all",
         log.states(),
         ensemble.elapsed()
     );

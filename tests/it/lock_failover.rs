@@ -360,8 +360,10 @@ async fn pausing_the_holders_member_until_expiry_reports_the_loss_first() {
     let guard = holder.guard;
     let token = guard.fencing_token();
 
-    ensemble.pause(target).await;
+    // Timed from the SIGSTOP: pause() returns only once every JVM thread has stopped.
     let paused = Instant::now();
+    ensemble.pause(target).await;
+    let pause_took = paused.elapsed();
     let first = waiters.wait_for(1, limit(20)).await;
     // The holder had already stopped: it heard of the loss before anyone else acquired.
     let (reason, lost_at) = holder
@@ -392,8 +394,9 @@ async fn pausing_the_holders_member_until_expiry_reports_the_loss_first() {
     let all = waiters.drain(token).await;
     assert_eq!(all.len(), 2);
     eprintln!(
-        "lock_failover/pause: holder suspended {:?}, waiter took over {:?}, holder saw Expired \
-         {:?} after the pause (resumed then); states {:?}; {:?} in all",
+        "lock_failover/pause: pause() took {pause_took:?}; holder suspended {:?}, waiter took \
+         over {:?}, holder saw Expired {:?} after the pause (resumed then); states {:?}; {:?} in \
+         all",
         lost_at - paused,
         first.at - paused,
         expired - paused,
