@@ -63,8 +63,8 @@ pub struct EnsembleTurn {
 
 /// Waits until no other test in this process holds the ensemble turn, and takes it.
 ///
-/// Every test that starts an ensemble should hold the turn while it runs (
-/// [`FailoverEnsemble::start`] takes it): three JVMs already keep two cores busy, and more at
+/// Every test that starts an ensemble should hold the turn while it runs;
+/// [`FailoverEnsemble::start`] takes it. Three JVMs already keep two cores busy, and more at
 /// once can stretch an election past a session timeout. The turn is process-wide, so tests in
 /// different modules, or from different crates linked into one test binary, take turns too. A
 /// test that panics gives the turn up as it unwinds.
