@@ -263,13 +263,21 @@ impl<'a, C: Coordinator> Engine<'a, C> {
             match until(deadline, self.wait_for_change(&paths)).await {
                 None => return Ok(Turn::TimedOut),
                 Some(Ok(Change::Deleted(index))) => {
-                    // Policies are monotone, so the listing without the departed contender
-                    // decides correctly without another round trip: nobody can have joined
-                    // ahead of us, and if others left too, setting a watch on one of them
-                    // fails with NoNode, which lists again.
+                    // Policies are monotone and contenders only join behind us, so if the
+                    // listing without the departed contender says we hold, we do: no round
+                    // trip. Otherwise list again rather than trust the old listing: whoever
+                    // was ahead of the departed one has usually gone too, and finding that out
+                    // watch by watch costs more than one listing.
                     let gone = &contenders[watched[index]].name;
                     entered.listing.retain(|c| c != gone);
-                    continue;
+                    let rest = sorted_contenders(&entered.listing);
+                    let holds = rest
+                        .iter()
+                        .position(|c| c.name == entered.name)
+                        .is_some_and(|me| policy.decide(&rest, me) == Decision::Hold);
+                    if holds {
+                        continue;
+                    }
                 }
                 Some(Ok(Change::Relist)) => {}
                 Some(Ok(Change::SessionEnded)) => return Ok(Turn::NodeGone),

@@ -36,7 +36,9 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod bench;
 pub mod cases;
+pub mod failover;
 mod fake_backend;
 pub mod interop;
 pub mod recipe_suite;
