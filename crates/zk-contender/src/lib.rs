@@ -14,7 +14,8 @@
 //!   out connection loss; [`Engine::contend`] is the two in the loop every acquire needs
 //!   (enter again when the node goes, remove it when giving up or dropped).
 //! - [`Naming`], [`NodePrefix`] and [`TagStyle`]: naming as data, so a recipe's nodes look like
-//!   kazoo's or Curator's where their layouts allow; [`Contender::parse`] orders every scheme together.
+//!   kazoo's or Curator's where their layouts allow; [`Contender::parse`] orders every scheme
+//!   together.
 //! - [`Cleanup`], [`delete_node`], [`delete_tagged`]: guaranteed removal, so every wait is
 //!   cancel-safe. [`recover`] and [`connected`]: waiting out what waiting can cure.
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and

@@ -12,8 +12,9 @@
 //!
 //! Run with `cargo xtask bench -p zk-election` or `cargo bench -p zk-election --bench
 //! failover`: 300 timed rounds per backend after 100 to warm up; the target is a median of at
-//! most 1 ms on the real server. Under `cargo test` (no `--bench`) it only checks that it works: it starts the
-//! server and runs a few untimed rounds on each backend (see `zk_testkit::bench`).
+//! most 1 ms on the real server. Under `cargo test` (no `--bench`) it only checks that it
+//! works: it starts the server and runs a few untimed rounds on each backend (see
+//! `zk_testkit::bench`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
