@@ -1,13 +1,16 @@
-//! Connection suspension, on the fake only (it can cut one session's connection for a while):
-//! by default a suspended leader stops leading at once; `OnlySessionLoss` rides a short
-//! suspension out, and still ends leadership when the session expires.
+//! Connection suspension: by default a suspended leader stops leading at once;
+//! `OnlySessionLoss` rides a short suspension out, and still ends leadership when the session
+//! expires. Mostly on the fake, which can cut one session's connection for a while; one test
+//! pauses a real server of its own.
 
 use std::time::Duration;
 
 use zk_core::Coordinator;
 use zk_election::{Candidate, CandidateOptions, LossReason, LostPolicy, Observer, RunOutcome};
 use zk_fake::{FakeEnsemble, SessionOptions};
-use zk_testkit::timing::{within, within_for};
+use zk_testkit::server::ZkServer;
+use zk_testkit::timing::{scale, within, within_for};
+use zk_testkit::{Backend, WireBackend};
 
 const PATH: &str = "/suspended/e";
 
@@ -100,4 +103,55 @@ async fn only_session_loss_rides_out_a_suspension_but_not_expiry() {
         .unwrap();
     assert!(!leading.is_leader(), "never leader again after expiry");
     assert_eq!(Observer::new(zk, PATH).leader().await.unwrap(), None);
+}
+
+/// A real server that stops answering (paused with SIGSTOP, a server of this test's own) for
+/// less than the session timeout: the default leader stops as soon as its client suspends the
+/// connection, the tolerant one leads on in the same session once the server is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_stops_the_default_leader_but_not_the_tolerant_one() {
+    let server = ZkServer::start().unwrap_or_else(|e| panic!("{e}"));
+    // The client suspends after two thirds of the timeout without a reply (6 s), and the
+    // server expires the session after the whole of it: 3 s to resume and reconnect.
+    let backend =
+        WireBackend::new(server.connect_string()).with_session_timeout(Duration::from_secs(9));
+    let (strict_zk, tolerant_zk) = (backend.connect().await, backend.connect().await);
+    let strict = Candidate::new(strict_zk.clone(), "/strict", "s")
+        .campaign()
+        .await
+        .unwrap();
+    let tolerant = CandidateOptions::new().lost_policy(LostPolicy::OnlySessionLoss);
+    let tolerant = Candidate::with_options(tolerant_zk.clone(), "/tolerant", "t", tolerant)
+        .campaign()
+        .await
+        .unwrap();
+    let (strict_lost, tolerant_lost) = (strict.lost(), tokio::spawn(tolerant.lost()));
+    let session = tolerant_zk.session_id();
+
+    server.pause().unwrap();
+    let reason = within_for(Duration::from_secs(20).mul_f64(scale()), strict_lost).await;
+    server.resume().unwrap();
+    assert_eq!(reason, LossReason::Suspended);
+    assert!(!strict.is_leader());
+    assert!(tolerant.is_leader(), "a suspension is tolerated");
+
+    let mut state = tolerant_zk.session_state();
+    within(state.wait_for(|s| s.is_connected())).await.unwrap();
+    assert_eq!(tolerant_zk.session_id(), session, "the session survived");
+    assert!(tolerant.is_leader());
+    assert!(!tolerant_lost.is_finished());
+    assert!(!strict.is_leader(), "not leader again once reconnected");
+    // The strict leader's node outlived the suspension; resigning removes it.
+    strict.resign().await.unwrap();
+    assert_eq!(
+        Observer::new(strict_zk.clone(), "/strict")
+            .leader()
+            .await
+            .unwrap(),
+        None
+    );
+    tolerant.resign().await.unwrap();
+    assert_eq!(within(tolerant_lost).await.unwrap(), LossReason::Released);
+    strict_zk.close().await.unwrap();
+    tolerant_zk.close().await.unwrap();
 }
