@@ -35,6 +35,7 @@
 
 mod backend;
 pub mod cases;
+pub mod op_strategy;
 mod root;
 pub mod server;
 mod suite;
