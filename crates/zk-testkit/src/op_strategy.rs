@@ -63,13 +63,7 @@ pub const DEFAULT_MAX_STEPS: usize = 40;
 
 /// Fixed paths with their weights: top-level nodes most often, so that parents exist about as
 /// often as not.
-///
-/// The last three are names the sequential creates of [`CREATE_PREFIXES`] run into: `/a/s-`
-/// under `/a` reaches suffix 1 or 2 after one or two other children, and `/s-` is suffix 0 when
-/// it is the first child of the base. An explicit create of them, or a sequential create after
-/// one, fails with `NodeExists` (whose error can only name the requested path: a server's
-/// error reply has no body).
-const PATHS: [(&str, u32); 10] = [
+const PATHS: [(&str, u32); 7] = [
     ("/a", 4),
     ("/b", 3),
     ("/a/b", 2),
@@ -77,10 +71,21 @@ const PATHS: [(&str, u32); 10] = [
     ("/b/a", 2),
     ("/a/b/c", 1),
     ("/c", 1),
-    ("/a/s-0000000001", 2),
-    ("/a/s-0000000002", 1),
-    ("/s-0000000000", 1),
 ];
+
+/// Names the sequential creates of [`CREATE_PREFIXES`] run into: `/a/s-` under `/a` reaches
+/// suffix 1 or 2 after one or two other children, and `/s-` is suffix 0 when it is the first
+/// child of the base. A sequential create after an explicit create of one of them, or an
+/// explicit create after the sequential one, fails with `NodeExists` (whose error can only
+/// name the requested path: a server's error reply has no body).
+///
+/// Every operation draws them as fixed paths (weight 1 each), and creates draw them once more
+/// ([`CREATE_COLLISION_WEIGHT`]), so that such collisions are frequent enough to be found.
+const SEQUENTIAL_NAMES: [&str; 3] = ["/a/s-0000000001", "/a/s-0000000002", "/s-0000000000"];
+
+/// The weight of [`SEQUENTIAL_NAMES`] among the targets of a create, against 6 for a fixed
+/// path, 1 for [`Target::Sequential`] and 3 for a prefix.
+const CREATE_COLLISION_WEIGHT: u32 = 4;
 
 /// Extra paths for creates: sequential prefixes, one ending in `/` (valid only for a
 /// sequential create; a plain create of it is refused by the client).
@@ -828,7 +833,11 @@ fn uniform<T: Clone + fmt::Debug + 'static>(items: &[T]) -> BoxedStrategy<T> {
 }
 
 fn fixed_path() -> BoxedStrategy<Target> {
-    let paths: Vec<(Target, u32)> = PATHS.iter().map(|&(p, w)| (Target::Path(p), w)).collect();
+    let paths = PATHS
+        .iter()
+        .copied()
+        .chain(SEQUENTIAL_NAMES.map(|p| (p, 1)));
+    let paths: Vec<(Target, u32)> = paths.map(|(p, w)| (Target::Path(p), w)).collect();
     pick(&paths, "path")
 }
 
@@ -861,7 +870,8 @@ fn delete_target() -> BoxedStrategy<Target> {
     weighted([(1, below_root()), (1, created())], "target")
 }
 
-/// A path for a create: a fixed one, a sequential node's name, or a sequential prefix.
+/// A path for a create: a fixed one, a sequential node's name, a sequential prefix, or a name
+/// a sequential create runs into.
 fn create_target() -> BoxedStrategy<Target> {
     let prefixes: Vec<Target> = CREATE_PREFIXES.iter().map(|&p| Target::Path(p)).collect();
     weighted(
@@ -869,6 +879,10 @@ fn create_target() -> BoxedStrategy<Target> {
             (6, fixed_path()),
             (1, sequential()),
             (3, uniform(&prefixes)),
+            (
+                CREATE_COLLISION_WEIGHT,
+                uniform(&SEQUENTIAL_NAMES.map(Target::Path)),
+            ),
         ],
         "target",
     )
