@@ -85,7 +85,7 @@ const SEQUENTIAL_NAMES: [&str; 3] = ["/a/s-0000000001", "/a/s-0000000002", "/s-0
 
 /// The weight of [`SEQUENTIAL_NAMES`] among the targets of a create, against 6 for a fixed
 /// path, 1 for [`Target::Sequential`] and 3 for a prefix.
-const CREATE_COLLISION_WEIGHT: u32 = 4;
+const CREATE_COLLISION_WEIGHT: u32 = 2;
 
 /// Extra paths for creates: sequential prefixes, one ending in `/` (valid only for a
 /// sequential create; a plain create of it is refused by the client).
