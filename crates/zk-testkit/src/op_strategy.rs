@@ -666,11 +666,6 @@ impl OpStrategy {
         self
     }
 
-    /// How many slots the steps use.
-    pub fn slot_count(&self) -> usize {
-        self.slots
-    }
-
     /// One step.
     ///
     /// # Panics
