@@ -41,6 +41,7 @@ pub mod cases;
 pub mod failover;
 mod fake_backend;
 pub mod interop;
+pub mod op_strategy;
 pub mod recipe_suite;
 mod root;
 pub mod server;
