@@ -19,6 +19,9 @@
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and
 //!   [`Holding::lost`] (session expired, node deleted, handle closed, or suspended per
 //!   [`LostPolicy`]), with no background task until `lost` is asked.
+//! - [`HeldNode`] and [`HoldSlot`]: the body of every recipe guard: a held node with its
+//!   `Holding`, deleted on release or in the background when dropped, and the one-hold-per-handle
+//!   mark that it frees.
 //!
 //! Two leases of three taken with the engine on the in-memory fake, a third contender waiting:
 //!
@@ -43,6 +46,7 @@
 
 mod contender;
 mod engine;
+mod held;
 mod loss;
 mod node_name;
 mod policy;
@@ -51,6 +55,7 @@ mod removal;
 
 pub use contender::{Contender, ContenderKind, sorted_contenders};
 pub use engine::{Engine, Entered, Turn, until};
+pub use held::{HeldNode, HoldSlot, SlotClaim};
 pub use loss::{Holding, LossReason, LostPolicy};
 pub use node_name::{NodePrefix, TagStyle};
 pub use policy::{Decision, Exclusive, Leases, Policy, ReadWrite};

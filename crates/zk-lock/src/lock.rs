@@ -1,23 +1,18 @@
 //! `Lock`: the distributed mutex (and, with a role, either side of a read/write lock).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use zk_core::Coordinator;
 
 use zk_contender::{
-    Cleanup, Contender, ContenderKind, Engine, Exclusive, LostPolicy, Policy, ReadWrite, Turn,
-    until,
+    Contender, ContenderKind, Engine, Exclusive, HeldNode, HoldSlot, LostPolicy, Policy, ReadWrite,
+    SlotClaim,
 };
 
 use crate::error::LockError;
 use crate::guard::LockGuard;
 use crate::naming::{Naming, node_prefix};
-
-/// How long a failed attempt waits for its node's removal before leaving it to the background.
-const CLEANUP_GRACE: Duration = Duration::from_secs(1);
 
 /// Options of a lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,7 +68,7 @@ pub struct Lock<C: Coordinator + Clone + 'static> {
     options: LockOptions,
     kind: ContenderKind,
     read_write: bool,
-    held: Arc<AtomicBool>,
+    held: HoldSlot,
 }
 
 impl<C: Coordinator + Clone + 'static> Lock<C> {
@@ -100,7 +95,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
             options,
             kind,
             read_write,
-            held: Arc::new(AtomicBool::new(false)),
+            held: HoldSlot::new(),
         }
     }
 
@@ -185,70 +180,31 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
         wait: bool,
     ) -> Result<Option<LockGuard<C>>, LockError> {
         zk_core::path::validate_path(&self.path)?;
-        if self.held.swap(true, Ordering::AcqRel) {
+        // Dropped, and so freed, unless the guard takes it.
+        let Some(claim) = self.held.claim() else {
             return Err(LockError::AlreadyHeld {
                 path: self.path.clone(),
             });
-        }
-        let outcome = self.contend(deadline, wait).await;
-        if !matches!(outcome, Ok(Some(_))) {
-            self.held.store(false, Ordering::Release);
-        }
-        outcome
+        };
+        self.contend(claim, deadline, wait).await
     }
 
     async fn contend(
         &self,
+        claim: SlotClaim,
         deadline: Option<Instant>,
         wait: bool,
     ) -> Result<Option<LockGuard<C>>, LockError> {
-        // Undo the `held` mark if this future is dropped part-way.
-        struct Unmark<'a>(&'a AtomicBool, bool);
-        impl Drop for Unmark<'_> {
-            fn drop(&mut self) {
-                if self.1 {
-                    self.0.store(false, Ordering::Release);
-                }
-            }
-        }
-        let mut unmark = Unmark(&self.held, true);
-        let engine = self.engine();
-        loop {
-            let prefix = node_prefix(self.options.naming, self.kind, self.read_write);
-            let mut cleanup = Cleanup::tagged(self.zk.clone(), &self.path, &prefix.tag);
-            // The deadline bounds entering too (an outage can stall it); if it passes, the
-            // armed cleanup removes whatever the create left behind.
-            let Some(entered) = until(deadline, engine.enter(&prefix)).await else {
-                return Ok(None);
-            };
-            let mut entered = entered?;
-            cleanup.node(&entered.path, entered.session_id);
-            match engine
-                .wait_turn(&mut entered, self.policy(), wait, deadline)
-                .await?
-            {
-                Turn::Acquired => {
-                    cleanup.disarm();
-                    unmark.1 = false;
-                    return Ok(Some(LockGuard::new(
-                        self.zk.clone(),
-                        entered.path,
-                        entered.session_id,
-                        entered.czxid,
-                        self.kind,
-                        self.options.lost_policy,
-                        self.held.clone(),
-                    )));
-                }
-                Turn::NodeGone => {
-                    // The session that owned the node ended, or someone deleted it: queue again.
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                }
-                Turn::Blocked | Turn::TimedOut => {
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                    return Ok(None);
-                }
-            }
-        }
+        let prefix = || node_prefix(self.options.naming, self.kind, self.read_write);
+        let no_check = |_| async { Ok::<(), LockError>(()) };
+        let taken = self
+            .engine()
+            .take_turn(prefix, self.policy(), wait, deadline, no_check)
+            .await?;
+        Ok(taken.map(|entered| {
+            let policy = self.options.lost_policy;
+            let node = HeldNode::from_entered(self.zk.clone(), &entered, policy, Some(claim));
+            LockGuard::new(node, entered.czxid, self.kind)
+        }))
     }
 }
