@@ -1,11 +1,11 @@
 //! Failover on a real three-member ensemble through the wire client: killed and paused members,
 //! a lost leader, session expiry discovered on another member, and read-only mode.
 //!
-//! Every test starts its own `ZkEnsemble` on loopback and drops it at the end (which kills its
-//! JVMs). The tests take turns, because three JVMs already keep two cores busy, and the
-//! harness's blocking calls (start, restart, kill) run off the runtime so that the clients'
-//! session tasks keep running meanwhile. Waits are bounded and use real time; nothing sleeps.
-//! The limits scale with `ZK_TEST_TIMEOUT_SCALE`.
+//! Every test starts its own ensemble on loopback with `zk_testkit::failover::FailoverEnsemble`,
+//! which takes the ensemble turn (three JVMs already keep two cores busy) and runs the
+//! harness's blocking calls (start, restart, kill) off the runtime, so the clients' session
+//! tasks keep running meanwhile; dropping it at the end kills the JVMs. Waits are bounded and
+//! use real time; nothing sleeps. The limits scale with `ZK_TEST_TIMEOUT_SCALE`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -17,18 +17,15 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use zk_core::client::ZkClient;
 use zk_core::{
-    AddWatchMode, Coordinator, CreateOptions, Error, EventType, SessionState, WatchEvent,
+    AddWatchMode, Coordinator, CreateOptions, Error, EventType, OneshotWatch, SessionState,
+    WatchEvent,
 };
-use zk_testkit::server::{ZkEnsemble, ZkEnsembleBuilder};
-use zk_testkit::timing::{scale, within_for};
+use zk_testkit::failover::{
+    FailoverEnsemble, LONG_SESSION, SHORT_SESSION, StateLog, connect, limit, reported_in_order,
+};
+use zk_testkit::server::ZkEnsemble;
+use zk_testkit::timing::within_for;
 
-/// One ensemble test at a time, across modules: each runs three JVMs on two cores.
-use crate::ENSEMBLE_TURN as TURN;
-
-/// The shortest session timeout the members grant (2 × tickTime); the read timeout is 2/3 of it.
-const SHORT_SESSION: Duration = Duration::from_secs(4);
-/// A session timeout that comfortably outlasts an election on loopback.
-const LONG_SESSION: Duration = Duration::from_secs(10);
 /// For the test that kills the leader and asserts the session survives: it must outlast the
 /// ensemble's recovery, which an election race can stretch to a few ticks past `initLimit`.
 /// Reconnection normally takes under a second.
@@ -38,159 +35,18 @@ const WORKERS: usize = 50;
 /// The bound on each worker's loop; workers stop long before it.
 const MAX_ROUNDS: usize = 20_000;
 
-/// `secs` seconds, scaled for slow machines.
-fn limit(secs: u64) -> Duration {
-    Duration::from_secs(secs).mul_f64(scale())
-}
-
-/// Runs a blocking harness call off the runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f)
-        .await
-        .expect("the harness call panicked")
-}
-
-/// Starts an ensemble and waits until it has a leader.
-async fn start(builder: ZkEnsembleBuilder) -> (Arc<ZkEnsemble>, usize) {
-    let ensemble = blocking(move || builder.start())
-        .await
-        .unwrap_or_else(|e| panic!("cannot start the ensemble: {e}"));
-    let ensemble = Arc::new(ensemble);
-    let leader = wait_for_leader(&ensemble).await;
-    (ensemble, leader)
-}
-
-async fn wait_for_leader(ensemble: &Arc<ZkEnsemble>) -> usize {
-    let e = ensemble.clone();
-    blocking(move || e.wait_for_leader())
-        .await
-        .unwrap_or_else(|e| panic!("no leader: {e}"))
-}
-
-async fn kill(ensemble: &Arc<ZkEnsemble>, member: usize) {
-    let e = ensemble.clone();
-    blocking(move || e.member(member).kill()).await;
-}
-
-async fn pause(ensemble: &Arc<ZkEnsemble>, member: usize) {
-    let e = ensemble.clone();
-    blocking(move || e.member(member).pause())
-        .await
-        .expect("pause");
-}
-
-async fn resume(ensemble: &Arc<ZkEnsemble>, member: usize) {
-    let e = ensemble.clone();
-    blocking(move || e.member(member).resume())
-        .await
-        .expect("resume");
-}
-
-async fn restart(ensemble: &Arc<ZkEnsemble>, member: usize) {
-    let e = ensemble.clone();
-    blocking(move || e.member(member).restart())
-        .await
-        .unwrap_or_else(|e| panic!("cannot restart member {member}: {e}"));
-}
-
-/// A connect string naming `members` in this order.
-fn hosts(ensemble: &ZkEnsemble, members: &[usize]) -> String {
-    members
-        .iter()
-        .map(|&i| ensemble.member(i).connect_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// A connect string naming member `first`, then the others.
-fn preferring(ensemble: &ZkEnsemble, first: usize) -> String {
-    let mut order = vec![first];
-    order.extend((0..ensemble.len()).filter(|&i| i != first));
-    hosts(ensemble, &order)
-}
-
-/// Connects to the hosts of `connect` in the order given.
-async fn connect(connect: &str, session: Duration) -> ZkClient {
-    let builder = ZkClient::builder(connect)
-        .expect("a valid connect string")
-        .session_timeout(session)
-        .ordered_hosts();
-    within_for(session + limit(5), builder.connect())
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {connect}: {e}"))
-}
-
-/// The member `client` is connected to now.
-fn connected_member(ensemble: &ZkEnsemble, client: &ZkClient) -> usize {
-    let (_, port) = client.connected_server().expect("the client is connected");
-    ensemble
-        .members()
-        .iter()
-        .position(|m| m.port() == port)
-        .expect("the client is connected to a member")
+/// A three-member ensemble, its leader, a follower (the member after the leader), and a
+/// session of `timeout` that starts on that follower (checked) and may fail over to the others.
+async fn on_a_follower(timeout: Duration) -> (FailoverEnsemble, usize, usize, ZkClient) {
+    let (ensemble, leader) = FailoverEnsemble::start(ZkEnsemble::builder().size(3)).await;
+    let follower = (leader + 1) % 3;
+    let zk = connect(&ensemble.preferring(follower), timeout).await;
+    assert_eq!(ensemble.connected_member(&zk), follower);
+    (ensemble, leader, follower, zk)
 }
 
 fn persistent() -> CreateOptions {
     CreateOptions::persistent()
-}
-
-/// True when `log` has `first` and, later, `second`.
-fn then(log: &[SessionState], first: SessionState, second: SessionState) -> bool {
-    log.iter()
-        .position(|s| *s == first)
-        .is_some_and(|i| log[i + 1..].contains(&second))
-}
-
-/// Every session state a client reported since the log started, in order (unlike a
-/// `watch::Receiver`, which only keeps the latest).
-struct StateLog {
-    log: watch::Receiver<Vec<SessionState>>,
-    task: JoinHandle<()>,
-}
-
-impl StateLog {
-    fn start(client: &ZkClient) -> StateLog {
-        let mut states = client.session_state();
-        states.borrow_and_update();
-        let (tx, log) = watch::channel(Vec::new());
-        let task = tokio::spawn(async move {
-            while states.changed().await.is_ok() {
-                let state = *states.borrow_and_update();
-                tx.send_modify(|log| log.push(state));
-            }
-        });
-        StateLog { log, task }
-    }
-
-    /// Waits until the log satisfies `done` and returns it.
-    async fn wait_until(
-        &mut self,
-        what: &str,
-        limit: Duration,
-        mut done: impl FnMut(&[SessionState]) -> bool,
-    ) -> Vec<SessionState> {
-        let waited = tokio::time::timeout(limit, self.log.wait_for(|log| done(log)))
-            .await
-            .map(|log| log.map(|log| log.clone()));
-        match waited {
-            Ok(Ok(log)) => log,
-            Ok(Err(_)) => panic!("the state recorder stopped"),
-            Err(_) => panic!(
-                "timed out after {limit:?} waiting for {what}; states so far: {:?}",
-                *self.log.borrow()
-            ),
-        }
-    }
-
-    fn states(&self) -> Vec<SessionState> {
-        self.log.borrow().clone()
-    }
-}
-
-impl Drop for StateLog {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 /// How one worker's calls ended.
@@ -332,6 +188,36 @@ async fn events_until(
     panic!("too many events without {wanted:?}: {seen:?}")
 }
 
+/// Sets the data at `path` to `after` and checks that `watch`, a data watch on `path` set
+/// before a failover, fires for the change.
+async fn data_watch_fires(zk: &ZkClient, path: &str, watch: OneshotWatch) {
+    zk.set_data(path, b"after", None).await.unwrap();
+    let event = within_for(limit(10), watch).await;
+    assert_eq!(
+        (event.event_type, event.path.as_str()),
+        (EventType::NodeDataChanged, path)
+    );
+}
+
+/// Checks that `member`, after a sync, holds the ephemeral node at `path` of `session`, and
+/// returns the new client on `member` that looked.
+async fn ephemeral_seen_from(
+    ensemble: &FailoverEnsemble,
+    member: usize,
+    path: &str,
+    session: i64,
+) -> ZkClient {
+    let other = connect(&ensemble.hosts(&[member]), LONG_SESSION).await;
+    other.sync("/").await.unwrap();
+    let stat = other
+        .exists(path)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{path} survives"));
+    assert_eq!(stat.ephemeral_owner, session);
+    other
+}
+
 /// The session events in `events`, in order.
 fn session_states(events: &[WatchEvent]) -> Vec<SessionState> {
     events
@@ -347,15 +233,14 @@ fn session_states(events: &[WatchEvent]) -> Vec<SessionState> {
 /// and the persistent watch reports the disconnection and the reconnection, then later events.
 #[tokio::test]
 async fn killing_the_connected_leader_keeps_the_session_and_its_watches() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
     // With the default initLimit (10 ticks), an election race seen in CI left one survivor
     // "leading" a half-formed quorum for 20 s while the other kept looking, and nobody served
     // clients for longer than the session; a short initLimit makes such a leader give up and
     // re-elect within 6 s.
-    let (ensemble, leader) = start(ZkEnsemble::builder().size(3).limits(3, 2)).await;
-    let zk = connect(&preferring(&ensemble, leader), ELECTION_SESSION).await;
-    let target = connected_member(&ensemble, &zk);
+    let (ensemble, leader) =
+        FailoverEnsemble::start(ZkEnsemble::builder().size(3).limits(3, 2)).await;
+    let zk = connect(&ensemble.preferring(leader), ELECTION_SESSION).await;
+    let target = ensemble.connected_member(&zk);
     assert_eq!(target, leader, "ordered hosts put the leader first");
     let session = zk.session_id();
 
@@ -376,10 +261,10 @@ async fn killing_the_connected_leader_keeps_the_session_and_its_watches() {
     let workers = Workers::start(&zk, limit(15)).await;
     let mut log = StateLog::start(&zk);
 
-    kill(&ensemble, target).await;
+    ensemble.kill(target).await;
     let killed = Instant::now();
     log.wait_until("Disconnected, then SyncConnected", limit(40), |l| {
-        then(l, SessionState::Disconnected, SessionState::SyncConnected)
+        reported_in_order(l, SessionState::Disconnected, SessionState::SyncConnected)
     })
     .await;
     let reconnected = killed.elapsed();
@@ -393,17 +278,12 @@ async fn killing_the_connected_leader_keeps_the_session_and_its_watches() {
         "{:?}",
         log.states()
     );
-    let now_on = connected_member(&ensemble, &zk);
+    let now_on = ensemble.connected_member(&zk);
     assert_ne!(now_on, target);
     let tally = workers.finish().await;
 
     // The one-shot watches set before the kill were restored on the new connection.
-    zk.set_data("/watched/node", b"after", None).await.unwrap();
-    let event = within_for(limit(10), data_watch).await;
-    assert_eq!(
-        (event.event_type, event.path.as_str()),
-        (EventType::NodeDataChanged, "/watched/node")
-    );
+    data_watch_fires(&zk, "/watched/node", data_watch).await;
     zk.create("/watched/later", b"", &persistent())
         .await
         .unwrap();
@@ -414,14 +294,7 @@ async fn killing_the_connected_leader_keeps_the_session_and_its_watches() {
     );
 
     // The session's ephemeral node lives on, as another member sees it.
-    let other = connect(&ensemble.member(now_on).connect_string(), LONG_SESSION).await;
-    other.sync("/").await.unwrap();
-    let stat = other
-        .exists("/owned")
-        .await
-        .unwrap()
-        .expect("/owned survives");
-    assert_eq!(stat.ephemeral_owner, session);
+    ephemeral_seen_from(&ensemble, now_on, "/owned", session).await;
     assert_eq!(zk.get_ephemerals("/").await.unwrap(), vec!["/owned"]);
 
     // The persistent watch was restored and sees later events.
@@ -437,11 +310,11 @@ async fn killing_the_connected_leader_keeps_the_session_and_its_watches() {
         "failover/kill: reconnected in {reconnected:?}, calls {tally:?}, states {:?}, \
          persistent events {events:?}, {:?} in all",
         log.states(),
-        began.elapsed()
+        ensemble.elapsed()
     );
     // It must also have said that events may have been missed in between.
     assert!(
-        then(
+        reported_in_order(
             &session_states(&events),
             SessionState::Disconnected,
             SessionState::SyncConnected
@@ -455,12 +328,7 @@ async fn killing_the_connected_leader_keeps_the_session_and_its_watches() {
 /// every in-flight call ends; the resumed member rejoins and sees the session's ephemeral.
 #[tokio::test]
 async fn pausing_the_connected_member_fails_over_by_read_timeout() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start(ZkEnsemble::builder().size(3)).await;
-    let follower = (leader + 1) % 3;
-    let zk = connect(&preferring(&ensemble, follower), SHORT_SESSION).await;
-    assert_eq!(connected_member(&ensemble, &zk), follower);
+    let (ensemble, _, follower, zk) = on_a_follower(SHORT_SESSION).await;
     let session = zk.session_id();
     let negotiated = zk.session_timeout();
     assert_eq!(negotiated, SHORT_SESSION);
@@ -472,15 +340,19 @@ async fn pausing_the_connected_member_fails_over_by_read_timeout() {
     let workers = Workers::start(&zk, limit(15)).await;
     let mut log = StateLog::start(&zk);
 
-    pause(&ensemble, follower).await;
+    // Timed from the SIGSTOP, not from pause()'s return: pause() returns once every JVM thread
+    // has stopped, which on a busy machine is well after the member stopped answering and the
+    // client's read timeout began to run.
     let paused = Instant::now();
+    ensemble.pause(follower).await;
+    let pause_took = paused.elapsed();
     log.wait_until("Disconnected", limit(10), |l| {
         l.contains(&SessionState::Disconnected)
     })
     .await;
     let noticed = paused.elapsed();
     log.wait_until("SyncConnected after Disconnected", limit(10), |l| {
-        then(l, SessionState::Disconnected, SessionState::SyncConnected)
+        reported_in_order(l, SessionState::Disconnected, SessionState::SyncConnected)
     })
     .await;
     let reconnected = paused.elapsed();
@@ -497,35 +369,23 @@ async fn pausing_the_connected_member_fails_over_by_read_timeout() {
     );
     assert_eq!(zk.session_id(), session);
     assert!(!log.states().contains(&SessionState::Expired));
-    let now_on = connected_member(&ensemble, &zk);
+    let now_on = ensemble.connected_member(&zk);
     assert_ne!(now_on, follower);
     let tally = workers.finish().await;
 
-    zk.set_data("/node", b"after", None).await.unwrap();
-    let event = within_for(limit(10), data_watch).await;
-    assert_eq!(
-        (event.event_type, event.path.as_str()),
-        (EventType::NodeDataChanged, "/node")
-    );
+    data_watch_fires(&zk, "/node", data_watch).await;
 
-    resume(&ensemble, follower).await;
-    wait_for_leader(&ensemble).await;
-    let other = connect(&ensemble.member(follower).connect_string(), LONG_SESSION).await;
-    other.sync("/").await.unwrap();
-    let stat = other
-        .exists("/owned")
-        .await
-        .unwrap()
-        .expect("/owned survives");
-    assert_eq!(stat.ephemeral_owner, session);
+    ensemble.resume(follower).await;
+    ensemble.wait_for_leader().await;
+    let other = ephemeral_seen_from(&ensemble, follower, "/owned", session).await;
     let (data, _) = other.get_data("/node").await.unwrap();
     assert_eq!(data, b"after");
     assert_eq!(zk.get_data("/node").await.unwrap().0, b"after");
     eprintln!(
-        "failover/pause: noticed after {noticed:?}, reconnected after {reconnected:?}, \
-         calls {tally:?}, states {:?}, {:?} in all",
+        "failover/pause: pause() took {pause_took:?}, noticed after {noticed:?}, reconnected \
+         after {reconnected:?}, calls {tally:?}, states {:?}, {:?} in all",
         log.states(),
-        began.elapsed()
+        ensemble.elapsed()
     );
 }
 
@@ -534,13 +394,8 @@ async fn pausing_the_connected_member_fails_over_by_read_timeout() {
 /// cut off with `ConnectionLoss`, and never a node of another session.
 #[tokio::test]
 async fn sequential_ephemerals_racing_a_kill_are_all_accounted_for() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start(ZkEnsemble::builder().size(3)).await;
-    let follower = (leader + 1) % 3;
-    let zk = connect(&preferring(&ensemble, follower), LONG_SESSION).await;
-    assert_eq!(connected_member(&ensemble, &zk), follower);
-    let neighbour = connect(&ensemble.member(leader).connect_string(), LONG_SESSION).await;
+    let (ensemble, leader, follower, zk) = on_a_follower(LONG_SESSION).await;
+    let neighbour = connect(&ensemble.hosts(&[leader]), LONG_SESSION).await;
     zk.create("/seq", b"", &persistent()).await.unwrap();
     let mut theirs = BTreeSet::new();
     for _ in 0..3 {
@@ -594,12 +449,12 @@ async fn sequential_ephemerals_racing_a_kill_are_all_accounted_for() {
         .unwrap();
     let mut log = StateLog::start(&zk);
 
-    kill(&ensemble, follower).await;
+    ensemble.kill(follower).await;
     log.wait_until("Disconnected, then SyncConnected", limit(20), |l| {
-        then(l, SessionState::Disconnected, SessionState::SyncConnected)
+        reported_in_order(l, SessionState::Disconnected, SessionState::SyncConnected)
     })
     .await;
-    assert_ne!(connected_member(&ensemble, &zk), follower);
+    assert_ne!(ensemble.connected_member(&zk), follower);
     // A few more creates on the new connection, then stop.
     let before = *made.borrow();
     within_for(limit(10), made.wait_for(|n| *n >= before + 32))
@@ -659,7 +514,7 @@ async fn sequential_ephemerals_racing_a_kill_are_all_accounted_for() {
         "failover/sequential: {} acked, {lost} cut off, {} applied without an answer, {:?} in all",
         acked.len(),
         unacked.len(),
-        began.elapsed()
+        ensemble.elapsed()
     );
 }
 
@@ -668,12 +523,7 @@ async fn sequential_ephemerals_racing_a_kill_are_all_accounted_for() {
 /// the old ephemeral node is gone for everyone.
 #[tokio::test]
 async fn an_expiry_is_discovered_on_another_member() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start(ZkEnsemble::builder().size(3)).await;
-    let follower = (leader + 1) % 3;
-    let zk = connect(&preferring(&ensemble, follower), SHORT_SESSION).await;
-    assert_eq!(connected_member(&ensemble, &zk), follower);
+    let (ensemble, leader, follower, zk) = on_a_follower(SHORT_SESSION).await;
     let old = zk.session_id();
     zk.create("/owned", b"", &CreateOptions::ephemeral())
         .await
@@ -685,8 +535,8 @@ async fn an_expiry_is_discovered_on_another_member() {
         .unwrap();
     let mut log = StateLog::start(&zk);
 
-    pause(&ensemble, follower).await;
-    let others = hosts(&ensemble, &[leader, (leader + 2) % 3]);
+    ensemble.pause(follower).await;
+    let others = ensemble.hosts(&[leader, (leader + 2) % 3]);
     within_for(
         limit(15),
         zk_testkit::expire_session(&others, old, &zk.session_password()),
@@ -694,12 +544,12 @@ async fn an_expiry_is_discovered_on_another_member() {
     .await
     .expect("the session is closed remotely");
     log.wait_until("Expired, then SyncConnected", limit(15), |l| {
-        then(l, SessionState::Expired, SessionState::SyncConnected)
+        reported_in_order(l, SessionState::Expired, SessionState::SyncConnected)
     })
     .await;
     let new = zk.session_id();
     assert!(new != 0 && new != old, "old {old:#x}, new {new:#x}");
-    assert_ne!(connected_member(&ensemble, &zk), follower);
+    assert_ne!(ensemble.connected_member(&zk), follower);
 
     let event = within_for(limit(5), pending).await;
     assert_eq!(
@@ -733,11 +583,11 @@ async fn an_expiry_is_discovered_on_another_member() {
         .await
         .unwrap();
     assert_eq!(created.stat.ephemeral_owner, new);
-    resume(&ensemble, follower).await;
+    ensemble.resume(follower).await;
     eprintln!(
         "failover/expiry: states {:?}, persistent events {events:?}, {:?} in all",
         log.states(),
-        began.elapsed()
+        ensemble.elapsed()
     );
 }
 
@@ -757,12 +607,7 @@ struct Writes {
 /// leader too, once restarted) holds the same nodes, which include every acknowledged write.
 #[tokio::test]
 async fn writes_survive_the_loss_of_the_leader() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start(ZkEnsemble::builder().size(3)).await;
-    let follower = (leader + 1) % 3;
-    let zk = connect(&preferring(&ensemble, follower), LONG_SESSION).await;
-    assert_eq!(connected_member(&ensemble, &zk), follower);
+    let (ensemble, leader, _, zk) = on_a_follower(LONG_SESSION).await;
     zk.create("/log", b"", &persistent()).await.unwrap();
 
     let (killed_tx, killed_rx) = watch::channel(None::<Instant>);
@@ -816,7 +661,7 @@ async fn writes_survive_the_loss_of_the_leader() {
         .await
         .unwrap();
     let log = StateLog::start(&zk);
-    kill(&ensemble, leader).await;
+    ensemble.kill(leader).await;
     killed_tx.send_replace(Some(Instant::now()));
     let writes = within_for(limit(30), writer)
         .await
@@ -835,12 +680,12 @@ async fn writes_survive_the_loss_of_the_leader() {
     );
 
     // Every member, the old leader too once it is back, holds the same nodes.
-    restart(&ensemble, leader).await;
+    ensemble.restart(leader).await;
     let acked: BTreeSet<&String> = writes.acked.iter().collect();
     let attempted: BTreeSet<&String> = writes.acked.iter().chain(&writes.lost).collect();
     let mut views = Vec::new();
     for member in 0..ensemble.len() {
-        let reader = connect(&ensemble.member(member).connect_string(), LONG_SESSION).await;
+        let reader = connect(&ensemble.hosts(&[member]), LONG_SESSION).await;
         reader.sync("/log").await.unwrap();
         let (children, _) = reader.get_children("/log").await.unwrap();
         let nodes: BTreeSet<String> = children.iter().map(|c| format!("/log/{c}")).collect();
@@ -869,7 +714,7 @@ async fn writes_survive_the_loss_of_the_leader() {
         writes.first_loss,
         writes.last_loss,
         log.states(),
-        began.elapsed()
+        ensemble.elapsed()
     );
 }
 
@@ -883,9 +728,7 @@ fn read_only_now(client: &ZkClient) -> bool {
 /// back, the read-only clients reach a read-write session.
 #[tokio::test]
 async fn a_member_without_quorum_serves_read_only_clients() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start(
+    let (ensemble, leader) = FailoverEnsemble::start(
         ZkEnsemble::builder()
             .size(3)
             .system_property("readonlymode.enabled", "true")
@@ -894,14 +737,14 @@ async fn a_member_without_quorum_serves_read_only_clients() {
             .config_line("localSessionsEnabled=true"),
     )
     .await;
-    let writer = connect(&ensemble.connect_string(), LONG_SESSION).await;
+    let writer = connect(&ensemble.ensemble().connect_string(), LONG_SESSION).await;
     writer
         .create("/kept", b"data", &persistent())
         .await
         .unwrap();
     writer.close().await.unwrap();
     let survivor = leader;
-    let only = ensemble.member(survivor).connect_string();
+    let only = ensemble.hosts(&[survivor]);
     let read_only_client = |session: Duration| {
         ZkClient::builder(&only)
             .unwrap()
@@ -917,8 +760,8 @@ async fn a_member_without_quorum_serves_read_only_clients() {
 
     // The survivor loses its quorum, steps down, and (about two seconds later) serves
     // read-only; the early client follows it there.
-    for member in (0..3).filter(|&m| m != survivor) {
-        kill(&ensemble, member).await;
+    for member in ensemble.others(survivor) {
+        ensemble.kill(member).await;
     }
     early_log
         .wait_until("ConnectedReadOnly", limit(20), |l| {
@@ -972,15 +815,15 @@ async fn a_member_without_quorum_serves_read_only_clients() {
 
     // The quorum comes back: the member leaves read-only mode and drops its clients, which
     // reconnect to it read-write.
-    for member in (0..3).filter(|&m| m != survivor) {
-        restart(&ensemble, member).await;
+    for member in ensemble.others(survivor) {
+        ensemble.restart(member).await;
     }
     for (name, log) in [("early", &mut early_log), ("late", &mut late_log)] {
         log.wait_until(
             &format!("the {name} client to reach SyncConnected"),
             limit(20),
             |l| {
-                then(
+                reported_in_order(
                     l,
                     SessionState::ConnectedReadOnly,
                     SessionState::SyncConnected,
@@ -997,6 +840,6 @@ async fn a_member_without_quorum_serves_read_only_clients() {
         early_log.states(),
         late.session_id(),
         late_log.states(),
-        began.elapsed()
+        ensemble.elapsed()
     );
 }

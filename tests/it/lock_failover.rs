@@ -8,8 +8,9 @@
 //! (sync, then exists) the moment it acquires; the holder must hear of the loss before any
 //! waiter acquires; and after the holder lets go exactly one waiter holds at a time.
 //!
-//! Each test starts its own `ZkEnsemble` on loopback and drops it at the end (killing its JVMs);
-//! they take turns. Harness calls run off the runtime; waits are bounded (scaled by
+//! Each test starts its own ensemble on loopback with `zk_testkit::failover::FailoverEnsemble`
+//! (taking the ensemble turn, as every ensemble test does) and drops it at the end, killing its
+//! JVMs. Harness calls run off the runtime; waits are bounded (scaled by
 //! `ZK_TEST_TIMEOUT_SCALE`) and nothing sleeps except bounded polling.
 
 use std::sync::Arc;
@@ -23,79 +24,16 @@ use tokio::time::Instant;
 use zk_core::client::ZkClient;
 use zk_core::{Coordinator, SessionState};
 use zk_lock::{Lock, LockGuard, LockOptions, LossReason, LostPolicy};
+use zk_testkit::failover::{
+    FailoverEnsemble, LONG_SESSION, SHORT_SESSION, StateLog, connect, limit,
+};
 use zk_testkit::server::ZkEnsemble;
-use zk_testkit::timing::{scale, within_for};
+use zk_testkit::timing::within_for;
 
-/// One ensemble test at a time, across modules: each runs three JVMs on two cores.
-use crate::ENSEMBLE_TURN as TURN;
-
-/// The shortest session timeout the members grant (2 × tickTime).
-const SHORT_SESSION: Duration = Duration::from_secs(4);
-/// A session timeout that outlasts a reconnection to another member.
-const LONG_SESSION: Duration = Duration::from_secs(10);
 /// The lock every session contends for.
 const LOCK: &str = "/locks/failover";
 /// The pause between two looks of a bounded poll.
 const POLL: Duration = Duration::from_millis(50);
-
-/// `secs` seconds, scaled for slow machines.
-fn limit(secs: u64) -> Duration {
-    Duration::from_secs(secs).mul_f64(scale())
-}
-
-/// Runs a blocking harness call off the runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f)
-        .await
-        .expect("the harness call panicked")
-}
-
-/// Starts a three-member ensemble and returns it with its leader.
-async fn start() -> (Arc<ZkEnsemble>, usize) {
-    let ensemble = blocking(|| ZkEnsemble::start(3))
-        .await
-        .unwrap_or_else(|e| panic!("cannot start the ensemble: {e}"));
-    let ensemble = Arc::new(ensemble);
-    let e = ensemble.clone();
-    let leader = blocking(move || e.wait_for_leader())
-        .await
-        .unwrap_or_else(|e| panic!("no leader: {e}"));
-    (ensemble, leader)
-}
-
-/// A connect string naming `first`, then the other members (or `first` alone).
-fn preferring(ensemble: &ZkEnsemble, first: usize, alone: bool) -> String {
-    let mut order = vec![first];
-    if !alone {
-        order.extend((0..ensemble.len()).filter(|&i| i != first));
-    }
-    order
-        .iter()
-        .map(|&i| ensemble.member(i).connect_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Connects to the hosts of `hosts` in the order given.
-async fn connect(hosts: &str, session: Duration) -> ZkClient {
-    let builder = ZkClient::builder(hosts)
-        .expect("a valid connect string")
-        .session_timeout(session)
-        .ordered_hosts();
-    within_for(session + limit(5), builder.connect())
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {hosts}: {e}"))
-}
-
-/// The member `client` is connected to now.
-fn connected_member(ensemble: &ZkEnsemble, client: &ZkClient) -> usize {
-    let (_, port) = client.connected_server().expect("the client is connected");
-    ensemble
-        .members()
-        .iter()
-        .position(|m| m.port() == port)
-        .expect("the client is connected to a member")
-}
 
 /// Whether the ensemble (as `observer` sees it after a sync) still has the node at `path`.
 async fn exists_in_ensemble(observer: &ZkClient, path: &str) -> bool {
@@ -104,55 +42,6 @@ async fn exists_in_ensemble(observer: &ZkClient, path: &str) -> bool {
         observer.exists(path).await.expect("exists").is_some()
     })
     .await
-}
-
-/// Every session state a client reported since the log started, with when.
-struct StateLog {
-    log: watch::Receiver<Vec<(SessionState, Instant)>>,
-    task: JoinHandle<()>,
-}
-
-impl StateLog {
-    fn start(client: &ZkClient) -> StateLog {
-        let mut states = client.session_state();
-        states.borrow_and_update();
-        let (tx, log) = watch::channel(Vec::new());
-        let task = tokio::spawn(async move {
-            while states.changed().await.is_ok() {
-                let state = *states.borrow_and_update();
-                tx.send_modify(|log| log.push((state, Instant::now())));
-            }
-        });
-        StateLog { log, task }
-    }
-
-    /// When `state` was first reported, waiting at most `limit` for it.
-    async fn wait_for(&mut self, state: SessionState, limit: Duration) -> Instant {
-        let found = |log: &[(SessionState, Instant)]| {
-            log.iter().find(|(s, _)| *s == state).map(|(_, at)| *at)
-        };
-        let waited = tokio::time::timeout(limit, self.log.wait_for(|log| found(log).is_some()))
-            .await
-            .map(|log| log.map(|log| found(&log)));
-        match waited {
-            Ok(Ok(at)) => at.expect("just seen"),
-            Ok(Err(_)) => panic!("the state recorder stopped"),
-            Err(_) => panic!(
-                "timed out after {limit:?} waiting for {state:?}; states so far: {:?}",
-                self.states()
-            ),
-        }
-    }
-
-    fn states(&self) -> Vec<SessionState> {
-        self.log.borrow().iter().map(|(s, _)| *s).collect()
-    }
-}
-
-impl Drop for StateLog {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 /// A waiter's acquisition.
@@ -221,7 +110,7 @@ impl Waiters {
     /// One waiter per member of `members`, connected to that member first (then the others),
     /// queued behind the holder's node once this returns.
     async fn start(
-        ensemble: &ZkEnsemble,
+        ensemble: &FailoverEnsemble,
         members: &[usize],
         holders: &Arc<AtomicUsize>,
         holder_node: &str,
@@ -237,8 +126,8 @@ impl Waiters {
         };
         let mut tasks = Vec::new();
         for (i, &member) in members.iter().enumerate() {
-            let client = connect(&preferring(ensemble, member, false), LONG_SESSION).await;
-            assert_eq!(connected_member(ensemble, &client), member);
+            let client = connect(&ensemble.preferring(member), LONG_SESSION).await;
+            assert_eq!(ensemble.connected_member(&client), member);
             tasks.push(tokio::spawn(waiter(i, client, queue.clone())));
         }
         // Wait until every waiter's node is queued behind the holder's.
@@ -330,60 +219,105 @@ fn watch_loss<C: Coordinator + Clone + 'static>(
     rx
 }
 
+/// The session that holds the lock, and what the test watches of it.
+struct Holder {
+    /// The member it is connected to at first: a follower.
+    member: usize,
+    client: ZkClient,
+    /// Its session when it acquired.
+    session: i64,
+    guard: LockGuard<ZkClient>,
+    /// Its lock node.
+    node: String,
+    /// When and why its guard reported the loss of the lock.
+    lost: watch::Receiver<Option<(LossReason, Instant)>>,
+    /// Its session states from the moment everyone is in place.
+    log: StateLog,
+}
+
+/// Starts an ensemble and sets the scene: a holder on a follower (which its session, of
+/// `session_timeout`, knows alone when `member_alone`, else first and then the others), an
+/// observer on the leader, and a waiter on each other member, queued behind the holder.
+async fn held_lock(
+    member_alone: bool,
+    session_timeout: Duration,
+) -> (FailoverEnsemble, Holder, ZkClient, Waiters) {
+    let (ensemble, leader) = FailoverEnsemble::start(ZkEnsemble::builder().size(3)).await;
+    let member = (leader + 1) % 3;
+    let hosts = if member_alone {
+        ensemble.hosts(&[member])
+    } else {
+        ensemble.preferring(member)
+    };
+    let client = connect(&hosts, session_timeout).await;
+    let session = client.session_id();
+    let observer = connect(&ensemble.hosts(&[leader]), LONG_SESSION).await;
+
+    let holders = Arc::new(AtomicUsize::new(0));
+    let guard = Lock::new(client.clone(), LOCK).acquire().await.unwrap();
+    holders.fetch_add(1, Ordering::SeqCst);
+    let node = guard.node_path().to_owned();
+    let lost = watch_loss(&guard, &holders);
+    let others = ensemble.others(member);
+    let waiters = Waiters::start(&ensemble, &others, &holders, &node, &observer).await;
+    let log = StateLog::start(&client);
+    let holder = Holder {
+        member,
+        client,
+        session,
+        guard,
+        node,
+        lost,
+        log,
+    };
+    (ensemble, holder, observer, waiters)
+}
+
 /// Killing the member the holder is connected to: the holder hears `Suspended` at once (the
 /// default policy) and resumes its session on another member with its node intact; while that
 /// node exists no waiter acquires (and a second lock held under `OnlySessionLoss` is still
 /// held); once the holder releases, exactly one waiter at a time holds, in queue order.
 #[tokio::test]
 async fn killing_the_holders_member_never_makes_two_holders() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start().await;
-    let target = (leader + 1) % 3;
-    let holder = connect(&preferring(&ensemble, target, false), LONG_SESSION).await;
-    assert_eq!(connected_member(&ensemble, &holder), target);
-    let session = holder.session_id();
-    let observer = connect(&preferring(&ensemble, leader, true), LONG_SESSION).await;
-
-    let holders = Arc::new(AtomicUsize::new(0));
-    let guard = Lock::new(holder.clone(), LOCK).acquire().await.unwrap();
-    holders.fetch_add(1, Ordering::SeqCst);
-    let node = guard.node_path().to_owned();
-    let lost = watch_loss(&guard, &holders);
+    let (ensemble, mut holder, observer, mut waiters) = held_lock(false, LONG_SESSION).await;
+    let target = holder.member;
+    assert_eq!(ensemble.connected_member(&holder.client), target);
     let tolerant_lock = Lock::with_options(
-        holder.clone(),
+        holder.client.clone(),
         "/locks/tolerant",
         LockOptions::new().lost_policy(LostPolicy::OnlySessionLoss),
     );
     let tolerant = tolerant_lock.acquire().await.unwrap();
     let tolerant_lost = tolerant.lost();
-    let others: Vec<usize> = (0..3).filter(|&m| m != target).collect();
-    let mut waiters = Waiters::start(&ensemble, &others, &holders, &node, &observer).await;
-    let mut log = StateLog::start(&holder);
 
-    let e = ensemble.clone();
-    blocking(move || e.member(target).kill()).await;
+    ensemble.kill(target).await;
     let killed = Instant::now();
-    let mut lost_rx = lost.clone();
+    let mut lost_rx = holder.lost.clone();
     let (reason, lost_at) = within_for(limit(10), lost_rx.wait_for(Option::is_some))
         .await
         .expect("the loss recorder runs")
         .expect("just seen");
     assert_eq!(reason, LossReason::Suspended);
+    let guard = holder.guard;
     assert!(!guard.is_held(), "a suspended lock does not count as held");
-    let back = log.wait_for(SessionState::SyncConnected, limit(15)).await;
-    assert_eq!(holder.session_id(), session, "the session survives");
-    assert_ne!(connected_member(&ensemble, &holder), target);
-    assert!(!log.states().contains(&SessionState::Expired));
+    let back = holder
+        .log
+        .wait_for(SessionState::SyncConnected, limit(15))
+        .await;
+    let session = holder.session;
+    assert_eq!(holder.client.session_id(), session, "the session survives");
+    assert_ne!(ensemble.connected_member(&holder.client), target);
+    assert!(!holder.log.states().contains(&SessionState::Expired));
 
     // The session kept its node, so the lock is still taken: nobody else may have it.
     let stat = holder
-        .exists(&node)
+        .client
+        .exists(&holder.node)
         .await
         .unwrap()
         .expect("the node survives");
     assert_eq!(stat.ephemeral_owner, session);
-    assert!(exists_in_ensemble(&observer, &node).await);
+    assert!(exists_in_ensemble(&observer, &holder.node).await);
     assert!(
         !guard.is_held(),
         "once lost, a guard stays lost even though its node survived"
@@ -391,7 +325,7 @@ async fn killing_the_holders_member_never_makes_two_holders() {
     assert!(tolerant.is_held(), "OnlySessionLoss rides out the failover");
     assert!(tolerant_lost.now_or_never().is_none());
     waiters.no_more_than(0, Duration::from_millis(1000)).await;
-    assert!(exists_in_ensemble(&observer, &node).await);
+    assert!(exists_in_ensemble(&observer, &holder.node).await);
     assert!(waiters.acquisitions().is_empty());
 
     // The holder stopped acting on the lock when it heard of the loss; now it lets go.
@@ -409,8 +343,8 @@ async fn killing_the_holders_member_never_makes_two_holders() {
          acquired {handover:?} after the release, states {:?}, {:?} in all",
         lost_at - killed,
         back - killed,
-        log.states(),
-        began.elapsed()
+        holder.log.states(),
+        ensemble.elapsed()
     );
 }
 
@@ -420,33 +354,20 @@ async fn killing_the_holders_member_never_makes_two_holders() {
 /// learns `Expired` and carries on in a new session, its guard still lost.
 #[tokio::test]
 async fn pausing_the_holders_member_until_expiry_reports_the_loss_first() {
-    let _turn = TURN.lock().await;
-    let began = Instant::now();
-    let (ensemble, leader) = start().await;
-    let target = (leader + 1) % 3;
-    let holder = connect(&preferring(&ensemble, target, true), SHORT_SESSION).await;
-    assert_eq!(holder.session_timeout(), SHORT_SESSION);
-    let session = holder.session_id();
-    let observer = connect(&preferring(&ensemble, leader, true), LONG_SESSION).await;
-
-    let holders = Arc::new(AtomicUsize::new(0));
-    let guard = Lock::new(holder.clone(), LOCK).acquire().await.unwrap();
-    holders.fetch_add(1, Ordering::SeqCst);
-    let node = guard.node_path().to_owned();
+    let (ensemble, mut holder, observer, mut waiters) = held_lock(true, SHORT_SESSION).await;
+    let target = holder.member;
+    assert_eq!(holder.client.session_timeout(), SHORT_SESSION);
+    let guard = holder.guard;
     let token = guard.fencing_token();
-    let lost = watch_loss(&guard, &holders);
-    let others: Vec<usize> = (0..3).filter(|&m| m != target).collect();
-    let mut waiters = Waiters::start(&ensemble, &others, &holders, &node, &observer).await;
-    let mut log = StateLog::start(&holder);
 
-    let e = ensemble.clone();
-    blocking(move || e.member(target).pause())
-        .await
-        .expect("pause");
+    // Timed from the SIGSTOP: pause() returns only once every JVM thread has stopped.
     let paused = Instant::now();
+    ensemble.pause(target).await;
+    let pause_took = paused.elapsed();
     let first = waiters.wait_for(1, limit(20)).await;
     // The holder had already stopped: it heard of the loss before anyone else acquired.
-    let (reason, lost_at) = lost
+    let (reason, lost_at) = holder
+        .lost
         .borrow()
         .expect("the holder saw the loss before the takeover");
     assert_eq!(reason, LossReason::Suspended);
@@ -456,31 +377,30 @@ async fn pausing_the_holders_member_until_expiry_reports_the_loss_first() {
         lost_at - paused,
         first.at - paused
     );
-    let disconnected = log
+    let disconnected = holder
+        .log
         .wait_for(SessionState::Disconnected, Duration::ZERO)
         .await;
     assert!(!guard.is_held());
-    assert!(!exists_in_ensemble(&observer, &node).await);
+    assert!(!exists_in_ensemble(&observer, &holder.node).await);
 
-    let e = ensemble.clone();
-    blocking(move || e.member(target).resume())
-        .await
-        .expect("resume");
-    let expired = log.wait_for(SessionState::Expired, limit(20)).await;
+    ensemble.resume(target).await;
+    let expired = holder.log.wait_for(SessionState::Expired, limit(20)).await;
     assert!(expired > disconnected);
-    assert_ne!(holder.session_id(), session);
+    assert_ne!(holder.client.session_id(), holder.session);
     assert!(!guard.is_held());
     // Releasing a lock whose session is gone is a no-op, not an error.
     within_for(limit(5), guard.release()).await.unwrap();
     let all = waiters.drain(token).await;
     assert_eq!(all.len(), 2);
     eprintln!(
-        "lock_failover/pause: holder suspended {:?}, waiter took over {:?}, holder saw Expired \
-         {:?} after the pause (resumed then); states {:?}; {:?} in all",
+        "lock_failover/pause: pause() took {pause_took:?}; holder suspended {:?}, waiter took \
+         over {:?}, holder saw Expired {:?} after the pause (resumed then); states {:?}; {:?} in \
+         all",
         lost_at - paused,
         first.at - paused,
         expired - paused,
-        log.states(),
-        began.elapsed()
+        holder.log.states(),
+        ensemble.elapsed()
     );
 }

@@ -14,10 +14,6 @@ mod watch_removal;
 use std::future::Future;
 use std::time::Duration;
 
-/// One ensemble test at a time in this binary, whichever module it is in: each starts three
-/// JVMs, and more at once on a 2-core machine can stretch an election past a session timeout.
-pub(crate) static ENSEMBLE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// How long a scenario waits for something before failing.
 ///
 /// The scenarios run on paused tokio time, so waiting this long costs nothing and a missing

@@ -278,6 +278,23 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                 .collect();
             match until(deadline, self.wait_for_change(&paths)).await {
                 None => return Ok(Turn::TimedOut),
+                Some(Ok(Change::Deleted(index))) => {
+                    // Policies are monotone and contenders only join behind us, so if the
+                    // listing without the departed contender says we hold, we do: no round
+                    // trip. Otherwise list again rather than trust the old listing: whoever
+                    // was ahead of the departed one has usually gone too, and finding that out
+                    // watch by watch costs more than one listing.
+                    let gone = &contenders[watched[index]].name;
+                    entered.listing.retain(|c| c != gone);
+                    let rest = sorted_contenders(&entered.listing);
+                    let holds = rest
+                        .iter()
+                        .position(|c| c.name == entered.name)
+                        .is_some_and(|me| policy.decide(&rest, me) == Decision::Hold);
+                    if holds {
+                        continue;
+                    }
+                }
                 Some(Ok(Change::Relist)) => {}
                 Some(Ok(Change::SessionEnded)) => return Ok(Turn::NodeGone),
                 Some(Ok(Change::Reconnect)) => {
@@ -360,7 +377,8 @@ impl<'a, C: Coordinator> Engine<'a, C> {
         }
     }
 
-    /// Watches `paths` (set in one pipelined batch) and resolves on the first change.
+    /// Watches `paths` (set in one pipelined batch) and resolves on the first change; a
+    /// deletion names the index of the deleted path.
     async fn wait_for_change(&self, paths: &[String]) -> Result<Change, Error> {
         let set = join_all(paths.iter().map(|p| self.zk.watch_data(p))).await;
         let mut watches = Vec::with_capacity(set.len());
@@ -378,9 +396,11 @@ impl<'a, C: Coordinator> Engine<'a, C> {
         if reconnect {
             return Ok(Change::Reconnect);
         }
-        let (event, _, _) = select_all(watches).await;
-        if event.event_type != EventType::Session {
-            return Ok(Change::Relist);
+        let (event, index, _) = select_all(watches).await;
+        match event.event_type {
+            EventType::NodeDeleted => return Ok(Change::Deleted(index)),
+            EventType::Session => {}
+            _ => return Ok(Change::Relist),
         }
         match event.state {
             SessionState::Closed => Err(Error::Closed),
@@ -394,6 +414,8 @@ impl<'a, C: Coordinator> Engine<'a, C> {
 
 /// What ended a wait for watched contenders.
 enum Change {
+    /// The watched node at this index of the watched list was deleted.
+    Deleted(usize),
     /// A watched node changed or went: list again.
     Relist,
     /// The connection dropped while setting watches: wait for it, then list again.

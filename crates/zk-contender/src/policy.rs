@@ -15,8 +15,13 @@ pub enum Decision {
 
 /// Decides, from the ordered contenders and the index of the one asking, whether it holds.
 ///
-/// A policy must be herd-free: a waiter watches only contenders whose departure can change
-/// its answer, so one departure wakes as few waiters as possible.
+/// A policy must be:
+/// - **herd-free**: a waiter watches only contenders whose departure can change its answer, so
+///   one departure wakes as few waiters as possible;
+/// - **monotone**: removing contenders before `me` never turns [`Decision::Hold`] into
+///   [`Decision::Wait`]. The engine relies on it when a watched contender is deleted: it
+///   re-decides on its listing minus that contender, without listing again, since contenders
+///   only ever join behind it.
 pub trait Policy: Send + Sync {
     /// The decision for `contenders[me]`; `contenders` is sorted by sequence.
     fn decide(&self, contenders: &[Contender], me: usize) -> Decision;
@@ -135,7 +140,26 @@ mod tests {
         rest
     }
 
+    /// Whether `policy` still lets every holder of `c` hold once contender `gone` leaves.
+    fn monotone(policy: &dyn Policy, c: &[Contender], gone: usize) -> bool {
+        let rest = after_departure(c, gone);
+        (0..c.len()).filter(|&i| i != gone).all(|i| {
+            let j = if i > gone { i - 1 } else { i };
+            policy.decide(c, i) != Decision::Hold || policy.decide(&rest, j) == Decision::Hold
+        })
+    }
+
     proptest! {
+        /// Every built-in policy is monotone, which the engine's no-relist wake-up relies on.
+        #[test]
+        fn built_in_policies_are_monotone(kinds in kinds(), n in 1usize..5, gone in any::<prop::sample::Index>()) {
+            let c = contenders(&kinds);
+            let gone = gone.index(c.len());
+            prop_assert!(monotone(&Exclusive, &c, gone));
+            prop_assert!(monotone(&ReadWrite, &c, gone));
+            prop_assert!(monotone(&Leases(n), &c, gone));
+        }
+
         /// Read/write: holders are exactly a prefix-compatible set (all readers before the
         /// first writer, or that writer alone at the head), and a waiter that would hold after
         /// some departure was watching the departed contender.

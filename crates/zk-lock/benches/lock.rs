@@ -13,7 +13,9 @@
 //! For each: cycles per second, p50/p99 cycle latency, and client CPU per cycle (user + system
 //! time of this process from getrusage; the server is another process).
 //! Run with `cargo xtask bench -p zk-lock` or `cargo bench -p zk-lock --bench lock`;
-//! `ZK_BENCH_SECONDS` sets the length of each workload (default 5).
+//! `ZK_BENCH_SECONDS` sets the length of each workload (default 5). Under `cargo test` (no
+//! `--bench`) it only checks that it works: it starts the server and runs a few cycles of each
+//! workload on both backends (see `zk_testkit::bench`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,7 +23,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use nix::sys::resource::{UsageWho, getrusage};
 use tokio::sync::watch;
 use zk_core::client::ZkClient;
 use zk_core::{
@@ -29,54 +30,22 @@ use zk_core::{
     OpResult, PersistentWatch, ReadOp, ReadResult, SessionState, Stat,
 };
 use zk_lock::Lock;
+use zk_testkit::bench::{
+    BenchMode, Layout, Span, current_thread_runtime, load_average, run_workload, throughput_server,
+};
 use zk_testkit::server::ZkServer;
 
 /// Sessions in the contended workload.
 const CONTENDERS: usize = 4;
-/// Uncontended cycles counted for the round-trip figure.
-const COUNTED_CYCLES: u64 = 2_000;
-
-fn cpu_time() -> Duration {
-    let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
-    let tv = |t: nix::sys::time::TimeVal| {
-        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
-    };
-    tv(usage.user_time()) + tv(usage.system_time())
-}
-
-/// What one workload measured.
-struct Report {
-    name: String,
-    cycles: usize,
-    elapsed: Duration,
-    cpu: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Report {
-    fn rate(&self) -> f64 {
-        self.cycles as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn print(&mut self) -> f64 {
-        self.latencies.sort_unstable();
-        let pct = |p: f64| {
-            let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-            self.latencies[i].as_secs_f64() * 1e6
-        };
-        println!(
-            "{:<22} {:>9.0} cycles/s   p50 {:>7.0} µs   p99 {:>7.0} µs   client CPU {:>6.1} µs/cycle   ({} cycles in {:.1} s)",
-            self.name,
-            self.rate(),
-            pct(0.50),
-            pct(0.99),
-            self.cpu.as_secs_f64() * 1e6 / self.cycles as f64,
-            self.cycles,
-            self.elapsed.as_secs_f64(),
-        );
-        self.rate()
-    }
-}
+/// Uncontended cycles counted for the round-trip figure (when measuring; a check counts
+/// `zk_testkit::bench::CHECK_CALLS`).
+const COUNTED_CYCLES: usize = 2_000;
+/// How the report lines look.
+const LAYOUT: Layout = Layout {
+    unit: "cycle",
+    name_width: 22,
+    cpu_decimals: 1,
+};
 
 /// One acquire + release cycle on `lock`.
 async fn cycle<C: Coordinator + Clone + 'static>(lock: &Lock<C>) {
@@ -84,58 +53,25 @@ async fn cycle<C: Coordinator + Clone + 'static>(lock: &Lock<C>) {
     guard.release().await.expect("release");
 }
 
-/// Loops `cycle` on every lock of `locks` concurrently, first for a warm-up of half `duration`
-/// (the server's JIT too), then for `duration`, each task timing its own cycles.
+/// Loops `cycle` on every lock of `locks` concurrently for `span` (after a warm-up when
+/// timed), prints the report line `name` and returns the cycles per second.
 async fn run<C: Coordinator + Clone + 'static>(
     name: String,
     locks: Vec<Lock<C>>,
-    duration: Duration,
-) -> Report {
+    span: Span,
+) -> f64 {
     let locks: Vec<Arc<Lock<C>>> = locks.into_iter().map(Arc::new).collect();
-    let warm = Instant::now() + duration / 2;
-    let tasks: Vec<_> = locks
-        .iter()
-        .map(|lock| {
-            let lock = lock.clone();
-            tokio::spawn(async move {
-                while Instant::now() < warm {
-                    cycle(&lock).await;
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let cpu_start = cpu_time();
-    let start = Instant::now();
-    let end = start + duration;
-    let tasks: Vec<_> = locks
-        .iter()
-        .map(|lock| {
-            let lock = lock.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(1 << 14);
-                while Instant::now() < end {
-                    let t = Instant::now();
-                    cycle(&lock).await;
-                    latencies.push(t.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.unwrap());
-    }
-    Report {
-        name,
-        cycles: latencies.len(),
-        elapsed: start.elapsed(),
-        cpu: cpu_time() - cpu_start,
-        latencies,
-    }
+    let callers = locks.len();
+    let measured = run_workload(callers, span, move |caller, _| {
+        let lock = locks[caller].clone();
+        async move {
+            cycle(&lock).await;
+            1
+        }
+    })
+    .await;
+    println!("{}", measured.line(&name, &LAYOUT));
+    measured.rate()
 }
 
 /// Counts of a [`Counting`] handle.
@@ -277,13 +213,14 @@ fn packets_received(server: &ZkServer) -> u64 {
         .unwrap_or_else(|| panic!("no zk_packets_received in mntr:\n{mntr}"))
 }
 
-/// Counts the round trips and requests of `COUNTED_CYCLES` uncontended cycles on `zk`, cycle
-/// by cycle, and the server's packets if there is a server; prints them and returns the most
+/// Counts the round trips and requests of `counted` uncontended cycles on `zk`, cycle by
+/// cycle, and the server's packets if there is a server; prints them and returns the most
 /// common number of round trips per cycle.
 async fn round_trips<C: Coordinator + Clone + 'static>(
     label: &str,
     zk: C,
     path: &str,
+    counted: usize,
     server: Option<&ZkServer>,
 ) -> u64 {
     let counting = Counting {
@@ -299,7 +236,7 @@ async fn round_trips<C: Coordinator + Clone + 'static>(
     // Round trips per cycle -> how many cycles took that many.
     let mut histogram = BTreeMap::<u64, u64>::new();
     let mut last = trips_before;
-    for _ in 0..COUNTED_CYCLES {
+    for _ in 0..counted {
         cycle(&lock).await;
         let (_, trips) = counting.snapshot();
         *histogram.entry(trips - last).or_default() += 1;
@@ -309,7 +246,7 @@ async fn round_trips<C: Coordinator + Clone + 'static>(
     let packets = server.map(|s| packets_received(s) - packets_before.unwrap_or_default());
     let (requests_after, trips_after) = counting.snapshot();
     let requests = requests_after - requests_before;
-    let n = COUNTED_CYCLES as f64;
+    let n = counted as f64;
     let typical = histogram
         .iter()
         .max_by_key(|(_, cycles)| **cycles)
@@ -320,7 +257,7 @@ async fn round_trips<C: Coordinator + Clone + 'static>(
         .collect::<Vec<_>>()
         .join(", ");
     println!(
-        "{label:<22} {typical} round trips/cycle typical, {:.4} mean ({spread}); {:.4} requests/cycle sent ({COUNTED_CYCLES} cycles in {:.2} s, counted at the client)",
+        "{label:<22} {typical} round trips/cycle typical, {:.4} mean ({spread}); {:.4} requests/cycle sent ({counted} cycles in {:.2} s, counted at the client)",
         (trips_after - trips_before) as f64 / n,
         requests as f64 / n,
         elapsed.as_secs_f64()
@@ -342,7 +279,7 @@ async fn round_trips<C: Coordinator + Clone + 'static>(
 async fn workloads<C, F, Fut>(
     backend: &str,
     connect: F,
-    duration: Duration,
+    span: Span,
     server: Option<&ZkServer>,
 ) -> (f64, f64, u64)
 where
@@ -354,15 +291,15 @@ where
     let uncontended = run(
         format!("{backend} uncontended"),
         vec![Lock::new(solo.clone(), "/bench-lock/solo")],
-        duration,
+        span,
     )
-    .await
-    .print();
+    .await;
     // Counted while this is the only session, so no other session's pings reach the server.
     let trips = round_trips(
         &format!("{backend} round trips"),
         solo.clone(),
         "/bench-lock/counted",
+        span.pick(COUNTED_CYCLES, zk_testkit::bench::CHECK_CALLS),
         server,
     )
     .await;
@@ -375,13 +312,7 @@ where
         .iter()
         .map(|zk| Lock::new(zk.clone(), "/bench-lock/shared"))
         .collect();
-    let contended = run(
-        format!("{backend} contended x{CONTENDERS}"),
-        locks,
-        duration,
-    )
-    .await
-    .print();
+    let contended = run(format!("{backend} contended x{CONTENDERS}"), locks, span).await;
 
     solo.delete_all("/bench-lock").await.unwrap();
     for zk in sessions {
@@ -391,61 +322,40 @@ where
     (uncontended, contended, trips)
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".to_owned())
-}
-
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        println!("lock: benchmark");
+    let Some(mode) = BenchMode::from_args("lock") else {
         return;
-    }
-    let seconds: u64 = std::env::var("ZK_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    let duration = Duration::from_secs(seconds);
+    };
+    let span = mode.span();
     println!(
         "load average before starting the server: {} ({} cores)",
         load_average(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    // A server tuned for throughput rather than for the harness's fast start.
-    let server = ZkServer::builder()
-        .jvm_option("-XX:TieredStopAtLevel=4")
-        .heap_mib(512)
-        .start()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    let server = throughput_server();
+    current_thread_runtime().block_on(async {
         let hosts = server.connect_string();
-        println!(
-            "zk-lock against ZooKeeper at {hosts} ({seconds} s per workload after {} s of warm-up, current-thread runtime)",
-            duration.as_secs_f64() / 2.0
-        );
+        println!("zk-lock against ZooKeeper at {hosts} ({span}, current-thread runtime)");
         let (uncontended, contended, trips) = workloads(
             "zookeeper",
             || async { ZkClient::connect(&hosts).await.expect("connect") },
-            duration,
+            span,
             Some(&server),
         )
         .await;
-        println!(
-            "targets: 2 round trips per uncontended cycle ({}), >= 1300 uncontended cycles/s ({}), >= 600 contended cycles/s ({})",
-            verdict(trips <= 2),
-            verdict(uncontended >= 1300.0),
-            verdict(contended >= 600.0)
-        );
+        if span.is_timed() {
+            println!(
+                "targets: 2 round trips per uncontended cycle ({}), >= 1300 uncontended cycles/s ({}), >= 600 contended cycles/s ({})",
+                verdict(trips <= 2),
+                verdict(uncontended >= 1300.0),
+                verdict(contended >= 600.0)
+            );
+        }
 
         println!("\nthe same on the in-memory fake (no server, no network), for reference:");
         println!("(the fake answers each request as soon as it is polled, so there every request is its own round trip)");
         let ensemble = zk_fake::FakeEnsemble::new();
-        workloads("fake", || async { ensemble.connect() }, duration, None).await;
+        workloads("fake", || async { ensemble.connect() }, span, None).await;
     });
     drop(server);
     println!("load average at the end: {}", load_average());

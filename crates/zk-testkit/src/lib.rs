@@ -38,8 +38,10 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod bench;
 pub mod cases;
 pub mod counting;
+pub mod failover;
 mod fake_backend;
 pub mod interop;
 pub mod recipe_suite;
