@@ -445,9 +445,13 @@ mod tests {
         let (_, stat) = a.get_data("/slots").await.unwrap();
         assert_eq!(first.dir_stat.map(|s| s.mzxid), Some(stat.mzxid));
 
-        // A waiter whose data changed meanwhile sees the new mzxid once it lists again.
-        let engine_b = Engine::new(&b, "/slots");
-        let mut waiter = engine_b
+        // A waiter two places back, whose recipe path's data changes meanwhile: when the one
+        // right before it goes, it still waits, so it lists again and sees the new mzxid.
+        let second = Engine::new(&b, "/slots")
+            .enter(&NodePrefix::new(TagStyle::Hex, "-lease-"))
+            .await
+            .unwrap();
+        let mut waiter = Engine::new(&b, "/slots")
             .enter(&NodePrefix::new(TagStyle::Hex, "-lease-"))
             .await
             .unwrap();
@@ -460,6 +464,8 @@ mod tests {
                 (turn, waiter.dir_stat)
             }
         });
+        tokio::task::yield_now().await;
+        a.delete(&second.path, None).await.unwrap();
         tokio::task::yield_now().await;
         a.delete(&first.path, None).await.unwrap();
         let (turn, dir_stat) = turn.await.unwrap();

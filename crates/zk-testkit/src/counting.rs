@@ -1,6 +1,7 @@
 //! `Counting`: a [`Coordinator`] that counts the requests of the handle it wraps, by
-//! operation, and the round trips they cost; for tests and benchmarks that check how much a
-//! recipe asks of the server (how many waiters one release wakes, say).
+//! operation, the round trips they cost, and the node events its one-shot watches deliver; for
+//! tests and benchmarks that check how much a recipe asks of the server, and how many waiters
+//! one release wakes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::watch;
 use zk_core::{
-    Acl, AddWatchMode, Coordinator, CreateOptions, Created, OneshotWatch, Op, OpResult,
+    Acl, AddWatchMode, Coordinator, CreateOptions, Created, EventType, OneshotWatch, Op, OpResult,
     PersistentWatch, ReadOp, ReadResult, SessionState, Stat,
 };
 
@@ -71,6 +72,8 @@ pub struct Counts {
     requests: AtomicU64,
     /// Requests sent while nothing else was in flight: each starts a wait for the server.
     round_trips: AtomicU64,
+    /// Node events delivered to one-shot watches set through the handle.
+    node_events: AtomicU64,
 }
 
 impl Counts {
@@ -88,6 +91,13 @@ impl Counts {
     /// of this handle was in flight (pipelined requests share their round trip).
     pub fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Acquire)
+    }
+
+    /// How many node events (created, deleted, data or children changed; not session events)
+    /// the one-shot watches set through the handle delivered: how often a waiter was woken.
+    /// An event counts before the watch's owner sees it. Persistent watches are not counted.
+    pub fn node_events(&self) -> u64 {
+        self.node_events.load(Ordering::Acquire)
     }
 }
 
@@ -141,6 +151,21 @@ impl<C: Coordinator> Counting<C> {
         counts.calls[call as usize].fetch_add(1, Ordering::AcqRel);
         out
     }
+
+    /// A watch that resolves with `inner`'s event after counting it; dropping it unresolved
+    /// drops `inner` too, which unregisters it. Needs a tokio runtime, as every watch does.
+    fn counted(&self, inner: OneshotWatch) -> OneshotWatch {
+        let (tx, outer) = OneshotWatch::channel();
+        let counts = self.counts.clone();
+        let forward = tokio::spawn(async move {
+            let event = inner.await;
+            if event.event_type != EventType::Session {
+                counts.node_events.fetch_add(1, Ordering::AcqRel);
+            }
+            tx.send(event);
+        });
+        outer.on_drop(move || forward.abort())
+    }
 }
 
 #[async_trait]
@@ -163,15 +188,19 @@ impl<C: Coordinator> Coordinator for Counting<C> {
         self.count(Call::Exists, self.inner.exists(path)).await
     }
     async fn watch_exists(&self, path: &str) -> zk_core::Result<(Option<Stat>, OneshotWatch)> {
-        self.count(Call::WatchExists, self.inner.watch_exists(path))
-            .await
+        let (stat, watch) = self
+            .count(Call::WatchExists, self.inner.watch_exists(path))
+            .await?;
+        Ok((stat, self.counted(watch)))
     }
     async fn get_data(&self, path: &str) -> zk_core::Result<(Vec<u8>, Stat)> {
         self.count(Call::GetData, self.inner.get_data(path)).await
     }
     async fn watch_data(&self, path: &str) -> zk_core::Result<(Vec<u8>, Stat, OneshotWatch)> {
-        self.count(Call::WatchData, self.inner.watch_data(path))
-            .await
+        let (data, stat, watch) = self
+            .count(Call::WatchData, self.inner.watch_data(path))
+            .await?;
+        Ok((data, stat, self.counted(watch)))
     }
     async fn set_data(
         &self,
@@ -190,8 +219,10 @@ impl<C: Coordinator> Coordinator for Counting<C> {
         &self,
         path: &str,
     ) -> zk_core::Result<(Vec<String>, Stat, OneshotWatch)> {
-        self.count(Call::WatchChildren, self.inner.watch_children(path))
-            .await
+        let (children, stat, watch) = self
+            .count(Call::WatchChildren, self.inner.watch_children(path))
+            .await?;
+        Ok((children, stat, self.counted(watch)))
     }
     async fn get_acl(&self, path: &str) -> zk_core::Result<(Vec<Acl>, Stat)> {
         self.count(Call::GetAcl, self.inner.get_acl(path)).await
@@ -271,5 +302,31 @@ mod tests {
         // when both are in flight together; at most the two exists calls share one.
         assert!((4..=5).contains(&counts.round_trips()), "{counts:?}");
         assert_eq!(zk.clone().counts().requests(), 5, "clones share counts");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn node_events_count_once_delivered_and_dropped_watches_never() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let zk = Counting::new(ensemble.connect());
+        let other = ensemble.connect();
+        for path in ["/fired", "/dropped"] {
+            other
+                .create(path, b"", &CreateOptions::persistent())
+                .await
+                .unwrap();
+        }
+        let (_, _, fired) = zk.watch_data("/fired").await.unwrap();
+        let (_, _, dropped) = zk.watch_data("/dropped").await.unwrap();
+        drop(dropped);
+        tokio::task::yield_now().await;
+        other.delete("/dropped", None).await.unwrap();
+        other.set_data("/fired", b"x", None).await.unwrap();
+        assert_eq!(fired.await.event_type, EventType::NodeDataChanged);
+        assert_eq!(zk.counts().node_events(), 1);
+        // A session event is not a node event.
+        let (_, watch) = zk.watch_exists("/fired").await.unwrap();
+        zk.close().await.unwrap();
+        assert_eq!(watch.await.event_type, EventType::Session);
+        assert_eq!(zk.counts().node_events(), 1);
     }
 }

@@ -386,10 +386,8 @@ pub(crate) async fn zero_permits_and_a_second_hold_are_refused(backend: &dyn Bac
     no_lease_left_then_close(backend, vec![zk], &path).await;
 }
 
-/// Three permits, three holders, six waiters queued in order, each on a session whose
-/// requests are counted: a waiter lists the semaphore path once when it queues and once per
-/// wake-up (a watch fired, or a watched node was already gone), so its extra listings count its
-/// wake-ups.
+/// Three permits, three holders, six waiters queued in order, each on a session that counts
+/// the node events its watches deliver: each one is a wake-up of that waiter.
 ///
 /// Releasing the last holder wakes exactly the three waiters that watch it (each watches the
 /// three nodes just ahead of it); the first of them then holds. After that the holders leave in
@@ -425,7 +423,8 @@ pub(crate) async fn one_release_wakes_at_most_n_waiters(backend: &dyn Backend) {
     let watches = |i: usize| counted[i].calls(Call::WatchData);
     // Parked: each waiter watches (at least) the three nodes ahead of it.
     until_true(|| (0..WAITERS).all(|i| watches(i) >= u64::from(PERMITS))).await;
-    let listed: Vec<u64> = counted.iter().map(|c| c.calls(Call::GetChildren)).collect();
+    let woken: Vec<u64> = counted.iter().map(|c| c.node_events()).collect();
+    assert_eq!(woken, [0; WAITERS], "nothing happened yet");
 
     let mut served = Vec::new();
     // The last holder goes: waiters 0, 1 and 2 watched it; 0 now holds, 1 and 2 watch again.
@@ -445,9 +444,7 @@ pub(crate) async fn one_release_wakes_at_most_n_waiters(backend: &dyn Backend) {
         permit.release().await.unwrap();
     }
     assert_eq!(served, [0, 1, 2, 3, 4, 5], "served in queue order");
-    let wakes: Vec<u64> = (0..WAITERS)
-        .map(|i| counted[i].calls(Call::GetChildren) - listed[i])
-        .collect();
+    let wakes: Vec<u64> = (0..WAITERS).map(|i| counted[i].node_events()).collect();
     assert_eq!(
         wakes,
         [1, 2, 2, 1, 1, 1],
