@@ -496,7 +496,12 @@ pub(crate) async fn curator_layout_never_more_than_n_holders(backend: &dyn Backe
     .await;
     let admin = &sessions[0];
     for dir in ["leases", "locks"] {
-        let (left, _) = admin.get_children(&format!("{path}/{dir}")).await.unwrap();
+        // A swept container (the server removes them once empty) holds nothing either.
+        let left = match admin.get_children(&format!("{path}/{dir}")).await {
+            Ok((left, _)) => left,
+            Err(zk_core::Error::NoNode { .. }) => Vec::new(),
+            Err(e) => panic!("{e}"),
+        };
         assert_eq!(left, Vec::<String>::new(), "left in {dir}");
     }
     assert_eq!(
