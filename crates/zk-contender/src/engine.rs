@@ -6,7 +6,7 @@ use futures::future::{join_all, select_all};
 use tokio::time::Instant;
 use zk_core::path::{join, name};
 use zk_core::{
-    Coordinator, CoordinatorExt, CreateMode, CreateOptions, Error, EventType, SessionState,
+    Coordinator, CoordinatorExt, CreateMode, CreateOptions, Error, EventType, SessionState, Stat,
 };
 
 use crate::contender::{Contender, sorted_contenders};
@@ -20,8 +20,7 @@ use crate::removal::{Cleanup, delete_node};
 const PATH_RETRIES: u32 = 16;
 /// How many times a create is retried through connection trouble before the error is final.
 const CREATE_RETRIES: u32 = 1000;
-/// How long [`Engine::contend`] waits for a failed attempt's node to be removed before leaving
-/// the removal to the background.
+/// How long a failed turn waits for its node's removal before leaving it to the background.
 const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A contender node this attempt owns.
@@ -38,6 +37,12 @@ pub struct Entered {
     pub session_id: i64,
     /// A listing of the recipe path taken after the node existed.
     pub listing: Vec<String>,
+    /// The recipe path's own Stat, read with `listing` (`None` if the path was gone by then).
+    ///
+    /// A recipe that keeps settings in the recipe path's data (a semaphore's permit count)
+    /// compares its `mzxid` with the one it last checked: equal means the data has not
+    /// changed since, so it need not read it again.
+    pub dir_stat: Option<Stat>,
 }
 
 /// How waiting ended.
@@ -142,9 +147,9 @@ impl<'a, C: Coordinator> Engine<'a, C> {
             match created {
                 Ok(created) => {
                     let name = name(&created.path).to_owned();
-                    let listing = match listed {
-                        Ok((children, _)) if children.contains(&name) => children,
-                        _ => self.list().await?,
+                    let (listing, dir_stat) = match listed {
+                        Ok((children, stat)) if children.contains(&name) => (children, Some(stat)),
+                        _ => self.list_with_stat().await?,
                     };
                     return Ok(Entered {
                         name,
@@ -152,6 +157,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                         czxid: created.stat.czxid,
                         session_id: created.stat.ephemeral_owner,
                         listing,
+                        dir_stat,
                     });
                 }
                 Err(Error::NoNode { .. }) if attempts < PATH_RETRIES => self.ensure_dir().await?,
@@ -181,7 +187,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
     }
 
     async fn try_find_own(&self, prefix: &NodePrefix) -> Result<Option<Entered>, Error> {
-        let listing = self.list().await?;
+        let (listing, dir_stat) = self.list_with_stat().await?;
         let session_id = self.zk.session_id();
         for child in listing.iter().filter(|c| c.contains(&prefix.tag)) {
             let path = join(self.dir, child);
@@ -193,6 +199,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                         czxid: stat.czxid,
                         session_id,
                         listing: listing.clone(),
+                        dir_stat,
                     }));
                 }
                 // A node of this attempt from an earlier session: it would never be released.
@@ -208,10 +215,19 @@ impl<'a, C: Coordinator> Engine<'a, C> {
     /// # Errors
     /// Failures that retrying cannot cure.
     pub async fn list(&self) -> Result<Vec<String>, Error> {
+        Ok(self.list_with_stat().await?.0)
+    }
+
+    /// Lists the recipe path with its Stat, riding out connection loss; a missing path is an
+    /// empty list and no Stat.
+    ///
+    /// # Errors
+    /// Failures that retrying cannot cure.
+    pub async fn list_with_stat(&self) -> Result<(Vec<String>, Option<Stat>), Error> {
         loop {
             match self.zk.get_children(self.dir).await {
-                Ok((children, _)) => return Ok(children),
-                Err(Error::NoNode { .. }) => return Ok(Vec::new()),
+                Ok((children, stat)) => return Ok((children, Some(stat))),
+                Err(Error::NoNode { .. }) => return Ok((Vec::new(), None)),
                 Err(e) => recover(self.zk, e).await?,
             }
         }
@@ -292,10 +308,72 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                 }
                 Some(Err(e)) => return Err(e),
             }
-            entered.listing = match until(deadline, self.list()).await {
+            (entered.listing, entered.dir_stat) = match until(deadline, self.list_with_stat()).await
+            {
                 None => return Ok(Turn::TimedOut),
-                Some(listing) => listing?,
+                Some(listed) => listed?,
             };
+        }
+    }
+
+    /// A whole turn, as every acquire needs it: enters with a fresh prefix from `prefix`, runs
+    /// `check` (given the recipe path's Stat as listed, see [`Entered::dir_stat`]), then waits
+    /// per [`Engine::wait_turn`]; when the node goes (session expiry, deletion) it enters again
+    /// with a new prefix.
+    ///
+    /// `Some` node when it holds; `None` when it did not want to wait or the deadline passed.
+    /// On every way out but holding, including this future being dropped and a failed `check`,
+    /// the attempt's node is removed: before returning when that is quick, else in the
+    /// background.
+    ///
+    /// # Errors
+    /// `check`'s errors, and those of [`Engine::enter`] and [`Engine::wait_turn`].
+    pub async fn take_turn<E, Fut>(
+        &self,
+        prefix: impl Fn() -> NodePrefix,
+        policy: &(impl Policy + ?Sized),
+        wait: bool,
+        deadline: Option<Instant>,
+        mut check: impl FnMut(Option<Stat>) -> Fut,
+    ) -> Result<Option<Entered>, E>
+    where
+        C: Clone + 'static,
+        E: From<Error>,
+        Fut: std::future::Future<Output = Result<(), E>>,
+    {
+        loop {
+            let prefix = prefix();
+            let mut cleanup = Cleanup::tagged(self.zk.clone(), self.dir, &prefix.tag);
+            // The deadline bounds entering too (an outage can stall it); if it passes, the
+            // armed cleanup removes whatever the create left behind.
+            let Some(entered) = until(deadline, self.enter(&prefix)).await else {
+                return Ok(None);
+            };
+            let mut entered = entered?;
+            cleanup.node(&entered.path, entered.session_id);
+            let checked = match until(deadline, check(entered.dir_stat)).await {
+                None => {
+                    cleanup.run_within(CLEANUP_GRACE).await?;
+                    return Ok(None);
+                }
+                Some(checked) => checked,
+            };
+            if let Err(e) = checked {
+                cleanup.run_within(CLEANUP_GRACE).await?;
+                return Err(e);
+            }
+            match self.wait_turn(&mut entered, policy, wait, deadline).await? {
+                Turn::Acquired => {
+                    cleanup.disarm();
+                    return Ok(Some(entered));
+                }
+                // The session that owned the node ended, or someone deleted it: queue again.
+                Turn::NodeGone => cleanup.run_within(CLEANUP_GRACE).await?,
+                Turn::Blocked | Turn::TimedOut => {
+                    cleanup.run_within(CLEANUP_GRACE).await?;
+                    return Ok(None);
+                }
+            }
         }
     }
 
@@ -334,58 +412,6 @@ impl<'a, C: Coordinator> Engine<'a, C> {
     }
 }
 
-impl<C: Coordinator + Clone + 'static> Engine<'_, C> {
-    /// What every ordered recipe's acquire, campaign or lease is: enters a contender named by
-    /// `prefix` (called once per attempt, for a fresh tag) and waits for its turn under
-    /// `policy`, entering again whenever the node goes before the turn comes (its session
-    /// ended, or someone deleted it).
-    ///
-    /// Returns the contender once the policy says it holds: [`Engine::wait_turn`] decides that
-    /// only on a listing that contains the node while the handle is still in the session that
-    /// created it, so the node returned is this session's own. Returns `None` when `wait` is
-    /// false and the contender would have to wait, or when `deadline` passed; its node is
-    /// removed then.
-    ///
-    /// # Cancel safety
-    /// Dropping the future removes the current attempt's node in the background (through
-    /// [`Cleanup`]), even if the create's reply was never seen.
-    ///
-    /// # Errors
-    /// Those of [`Engine::enter`] and [`Engine::wait_turn`]: failures that retrying cannot
-    /// cure, such as a closed handle.
-    pub async fn contend(
-        &self,
-        mut prefix: impl FnMut() -> NodePrefix,
-        policy: &(impl Policy + ?Sized),
-        wait: bool,
-        deadline: Option<Instant>,
-    ) -> Result<Option<Entered>, Error> {
-        loop {
-            let prefix = prefix();
-            let mut cleanup = Cleanup::tagged(self.zk.clone(), self.dir, &prefix.tag);
-            // The deadline bounds entering too (an outage can stall it); if it passes, the
-            // armed cleanup removes whatever the create left behind.
-            let Some(entered) = until(deadline, self.enter(&prefix)).await else {
-                return Ok(None);
-            };
-            let mut entered = entered?;
-            cleanup.node(&entered.path, entered.session_id);
-            match self.wait_turn(&mut entered, policy, wait, deadline).await? {
-                Turn::Acquired => {
-                    cleanup.disarm();
-                    return Ok(Some(entered));
-                }
-                // The session that owned the node ended, or someone deleted it: queue again.
-                Turn::NodeGone => cleanup.run_within(CLEANUP_GRACE).await?,
-                Turn::Blocked | Turn::TimedOut => {
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                    return Ok(None);
-                }
-            }
-        }
-    }
-}
-
 /// What ended a wait for watched contenders.
 enum Change {
     /// The watched node at this index of the watched list was deleted.
@@ -402,10 +428,70 @@ enum Change {
 mod tests {
     use super::*;
     use crate::node_name::TagStyle;
-    use crate::policy::Exclusive;
+    use crate::policy::{Exclusive, Leases};
+
+    #[tokio::test(start_paused = true)]
+    async fn entered_and_relisted_contenders_carry_the_recipe_paths_stat() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let (a, b) = (ensemble.connect(), ensemble.connect());
+        a.create("/slots", b"2", &CreateOptions::container())
+            .await
+            .unwrap();
+        let engine = Engine::new(&a, "/slots");
+        let first = engine
+            .enter(&NodePrefix::new(TagStyle::Hex, "-lease-"))
+            .await
+            .unwrap();
+        let (_, stat) = a.get_data("/slots").await.unwrap();
+        assert_eq!(first.dir_stat.map(|s| s.mzxid), Some(stat.mzxid));
+
+        // A waiter two places back, whose recipe path's data changes meanwhile: when the one
+        // right before it goes, it still waits, so it lists again and sees the new mzxid.
+        let second = Engine::new(&b, "/slots")
+            .enter(&NodePrefix::new(TagStyle::Hex, "-lease-"))
+            .await
+            .unwrap();
+        let mut waiter = Engine::new(&b, "/slots")
+            .enter(&NodePrefix::new(TagStyle::Hex, "-lease-"))
+            .await
+            .unwrap();
+        let changed = a.set_data("/slots", b"1", None).await.unwrap();
+        let turn = tokio::spawn({
+            let b = b.clone();
+            async move {
+                let engine = Engine::new(&b, "/slots");
+                let turn = engine.wait_turn(&mut waiter, &Leases(1), true, None).await;
+                (turn, waiter.dir_stat)
+            }
+        });
+        tokio::task::yield_now().await;
+        a.delete(&second.path, None).await.unwrap();
+        tokio::task::yield_now().await;
+        a.delete(&first.path, None).await.unwrap();
+        let (turn, dir_stat) = turn.await.unwrap();
+        assert_eq!(turn, Ok(Turn::Acquired));
+        assert_eq!(dir_stat.map(|s| s.mzxid), Some(changed.mzxid));
+        assert_ne!(changed.mzxid, stat.mzxid);
+
+        let (listing, missing) = Engine::new(&a, "/nowhere").list_with_stat().await.unwrap();
+        assert!(listing.is_empty() && missing.is_none());
+    }
 
     fn prefix() -> NodePrefix {
         NodePrefix::new(TagStyle::Hex, "-lock-")
+    }
+
+    /// [`Engine::take_turn`] for one exclusive holder, with nothing to check.
+    async fn contend<C: Coordinator + Clone + 'static>(
+        engine: &Engine<'_, C>,
+        wait: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Entered>, Error> {
+        engine
+            .take_turn(prefix, &Exclusive, wait, deadline, |_| async {
+                Ok::<(), Error>(())
+            })
+            .await
     }
 
     /// Waits until `zk` is connected in a session other than `old`.
@@ -438,21 +524,16 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn contend_enters_again_after_expiry_and_holds_in_its_new_session() {
+    async fn take_turn_enters_again_after_expiry_and_holds_in_its_new_session() {
         let ensemble = zk_fake::FakeEnsemble::new();
         let (a, b) = (ensemble.connect(), ensemble.connect());
-        let first = Engine::new(&a, "/e")
-            .contend(prefix, &Exclusive, true, None)
+        let first = contend(&Engine::new(&a, "/e"), true, None)
             .await
             .unwrap()
             .expect("a free path");
         let waiter = {
             let b = b.clone();
-            tokio::spawn(async move {
-                Engine::new(&b, "/e")
-                    .contend(prefix, &Exclusive, true, None)
-                    .await
-            })
+            tokio::spawn(async move { contend(&Engine::new(&b, "/e"), true, None).await })
         };
         while Engine::new(&a, "/e").list().await.unwrap().len() < 2 {
             tokio::task::yield_now().await;
@@ -483,25 +564,22 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn contend_that_gives_up_or_is_dropped_leaves_no_node() {
+    async fn take_turn_that_gives_up_or_is_dropped_leaves_no_node() {
         let ensemble = zk_fake::FakeEnsemble::new();
         let (a, b) = (ensemble.connect(), ensemble.connect());
         let engine = Engine::new(&b, "/e");
-        let held = Engine::new(&a, "/e")
-            .contend(prefix, &Exclusive, true, None)
-            .await
-            .unwrap();
+        let held = contend(&Engine::new(&a, "/e"), true, None).await.unwrap();
         assert!(held.is_some());
-        let tried = engine.contend(prefix, &Exclusive, false, None).await;
+        let tried = contend(&engine, false, None).await;
         assert!(tried.unwrap().is_none(), "blocked without waiting");
         assert_eq!(engine.list().await.unwrap().len(), 1);
         let deadline = Some(Instant::now() + std::time::Duration::from_millis(50));
-        let timed = engine.contend(prefix, &Exclusive, true, deadline).await;
+        let timed = contend(&engine, true, deadline).await;
         assert!(timed.unwrap().is_none(), "the deadline passed");
         assert_eq!(engine.list().await.unwrap().len(), 1);
         let dropped = tokio::time::timeout(
             std::time::Duration::from_millis(50),
-            engine.contend(prefix, &Exclusive, true, None),
+            contend(&engine, true, None),
         )
         .await;
         assert!(dropped.is_err());

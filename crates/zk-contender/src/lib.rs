@@ -11,8 +11,9 @@
 //! - [`Engine`]: a protected create (the create and a listing in one round trip; after a lost
 //!   reply the attempt finds its node by its tag and adopts it only if its current session
 //!   owns it), then [`Engine::wait_turn`], which watches only what the policy names and rides
-//!   out connection loss; [`Engine::contend`] is the two in the loop every acquire needs
-//!   (enter again when the node goes, remove it when giving up or dropped).
+//!   out connection loss; [`Engine::take_turn`] is the two in the loop every acquire needs
+//!   (enter again when the node goes, remove it when giving up or dropped), with a hook for a
+//!   recipe's own check of the path (a semaphore's stored permits).
 //! - [`Naming`], [`NodePrefix`] and [`TagStyle`]: naming as data, so a recipe's nodes look like
 //!   kazoo's or Curator's where their layouts allow; [`Contender::parse`] orders every scheme
 //!   together.
@@ -22,6 +23,8 @@
 //!   [`Holding::lost`] (session expired, node deleted, handle closed, or suspended per
 //!   [`LostPolicy`]), with no background task until `lost` is asked; [`Holding::release`]
 //!   and [`Holding::release_in_background`] let the node go.
+//! - [`HeldNode`] and [`HoldSlot`]: the body of a recipe guard: a `Holding` released on
+//!   request or in the background when dropped, and the one-hold-per-handle mark it frees.
 //!
 //! Two leases of three taken with the engine on the in-memory fake, a third contender waiting:
 //!
@@ -46,6 +49,7 @@
 
 mod contender;
 mod engine;
+mod held;
 mod loss;
 mod node_name;
 mod policy;
@@ -54,6 +58,7 @@ mod removal;
 
 pub use contender::{Contender, ContenderKind, sorted_contenders};
 pub use engine::{Engine, Entered, Turn, until};
+pub use held::{HeldNode, HoldSlot, SlotClaim};
 pub use loss::{Holding, LossReason, LostPolicy};
 pub use node_name::{Naming, NodePrefix, TagStyle};
 pub use policy::{Decision, Exclusive, Leases, Policy, ReadWrite};

@@ -289,8 +289,9 @@ impl<C: Coordinator + Clone + 'static> Candidate<C> {
         let engine = Engine::new(&self.zk, &self.path)
             .data(&data)
             .containers(naming.containers());
+        let no_check = |_| async { Ok::<(), zk_core::Error>(()) };
         let won = engine
-            .contend(|| node_prefix(naming), &Exclusive, wait, deadline)
+            .take_turn(|| node_prefix(naming), &Exclusive, wait, deadline, no_check)
             .await?;
         Ok(won.map(|entered| {
             Leadership::new(

@@ -19,20 +19,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use async_trait::async_trait;
-use tokio::sync::watch;
 use zk_core::client::ZkClient;
-use zk_core::{
-    Acl, AddWatchMode, Coordinator, CoordinatorExt, CreateOptions, Created, OneshotWatch, Op,
-    OpResult, PersistentWatch, ReadOp, ReadResult, SessionState, Stat,
-};
+use zk_core::{Coordinator, CoordinatorExt};
 use zk_lock::Lock;
 use zk_testkit::bench::{
     BenchMode, Layout, Span, current_thread_runtime, load_average, run_workload, throughput_server,
 };
+use zk_testkit::counting::Counting;
 use zk_testkit::server::ZkServer;
 
 /// Sessions in the contended workload.
@@ -74,135 +69,6 @@ async fn run<C: Coordinator + Clone + 'static>(
     measured.rate()
 }
 
-/// Counts of a [`Counting`] handle.
-#[derive(Debug, Default)]
-struct Counts {
-    /// Requests now awaiting their reply.
-    in_flight: AtomicU64,
-    /// Requests sent.
-    requests: AtomicU64,
-    /// Requests sent while nothing else was in flight: each starts a wait for the server.
-    round_trips: AtomicU64,
-}
-
-/// A [`Coordinator`] that counts the requests and round trips of the handle it wraps.
-#[derive(Debug, Clone)]
-struct Counting<C> {
-    inner: C,
-    counts: Arc<Counts>,
-}
-
-impl<C: Coordinator> Counting<C> {
-    async fn count<T>(&self, call: impl std::future::Future<Output = T>) -> T {
-        let counts = &self.counts;
-        counts.requests.fetch_add(1, Ordering::Relaxed);
-        if counts.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
-            counts.round_trips.fetch_add(1, Ordering::Relaxed);
-        }
-        let out = call.await;
-        counts.in_flight.fetch_sub(1, Ordering::AcqRel);
-        out
-    }
-
-    fn snapshot(&self) -> (u64, u64) {
-        (
-            self.counts.requests.load(Ordering::Relaxed),
-            self.counts.round_trips.load(Ordering::Relaxed),
-        )
-    }
-}
-
-#[async_trait]
-impl<C: Coordinator> Coordinator for Counting<C> {
-    async fn create(
-        &self,
-        path: &str,
-        data: &[u8],
-        options: &CreateOptions,
-    ) -> zk_core::Result<Created> {
-        self.count(self.inner.create(path, data, options)).await
-    }
-    async fn delete(&self, path: &str, version: Option<i32>) -> zk_core::Result<()> {
-        self.count(self.inner.delete(path, version)).await
-    }
-    async fn exists(&self, path: &str) -> zk_core::Result<Option<Stat>> {
-        self.count(self.inner.exists(path)).await
-    }
-    async fn watch_exists(&self, path: &str) -> zk_core::Result<(Option<Stat>, OneshotWatch)> {
-        self.count(self.inner.watch_exists(path)).await
-    }
-    async fn get_data(&self, path: &str) -> zk_core::Result<(Vec<u8>, Stat)> {
-        self.count(self.inner.get_data(path)).await
-    }
-    async fn watch_data(&self, path: &str) -> zk_core::Result<(Vec<u8>, Stat, OneshotWatch)> {
-        self.count(self.inner.watch_data(path)).await
-    }
-    async fn set_data(
-        &self,
-        path: &str,
-        data: &[u8],
-        version: Option<i32>,
-    ) -> zk_core::Result<Stat> {
-        self.count(self.inner.set_data(path, data, version)).await
-    }
-    async fn get_children(&self, path: &str) -> zk_core::Result<(Vec<String>, Stat)> {
-        self.count(self.inner.get_children(path)).await
-    }
-    async fn watch_children(
-        &self,
-        path: &str,
-    ) -> zk_core::Result<(Vec<String>, Stat, OneshotWatch)> {
-        self.count(self.inner.watch_children(path)).await
-    }
-    async fn get_acl(&self, path: &str) -> zk_core::Result<(Vec<Acl>, Stat)> {
-        self.count(self.inner.get_acl(path)).await
-    }
-    async fn set_acl(
-        &self,
-        path: &str,
-        acl: &[Acl],
-        version: Option<i32>,
-    ) -> zk_core::Result<Stat> {
-        self.count(self.inner.set_acl(path, acl, version)).await
-    }
-    async fn multi(&self, ops: &[Op]) -> zk_core::Result<Vec<OpResult>> {
-        self.count(self.inner.multi(ops)).await
-    }
-    async fn multi_read(
-        &self,
-        ops: &[ReadOp],
-    ) -> zk_core::Result<Vec<zk_core::Result<ReadResult>>> {
-        self.count(self.inner.multi_read(ops)).await
-    }
-    async fn sync(&self, path: &str) -> zk_core::Result<()> {
-        self.count(self.inner.sync(path)).await
-    }
-    async fn add_watch(&self, path: &str, mode: AddWatchMode) -> zk_core::Result<PersistentWatch> {
-        self.count(self.inner.add_watch(path, mode)).await
-    }
-    async fn get_ephemerals(&self, prefix: &str) -> zk_core::Result<Vec<String>> {
-        self.count(self.inner.get_ephemerals(prefix)).await
-    }
-    async fn get_all_children_number(&self, path: &str) -> zk_core::Result<i32> {
-        self.count(self.inner.get_all_children_number(path)).await
-    }
-    async fn add_auth(&self, scheme: &str, auth: &[u8]) -> zk_core::Result<()> {
-        self.count(self.inner.add_auth(scheme, auth)).await
-    }
-    fn session_id(&self) -> i64 {
-        self.inner.session_id()
-    }
-    fn session_timeout(&self) -> Duration {
-        self.inner.session_timeout()
-    }
-    fn session_state(&self) -> watch::Receiver<SessionState> {
-        self.inner.session_state()
-    }
-    async fn close(&self) -> zk_core::Result<()> {
-        self.count(self.inner.close()).await
-    }
-}
-
 /// The server's `zk_packets_received` (every request, pings included; four-letter words are
 /// not requests and do not count).
 fn packets_received(server: &ZkServer) -> u64 {
@@ -223,14 +89,17 @@ async fn round_trips<C: Coordinator + Clone + 'static>(
     counted: usize,
     server: Option<&ZkServer>,
 ) -> u64 {
-    let counting = Counting {
-        inner: zk,
-        counts: Arc::default(),
+    let counting = Counting::new(zk);
+    let snapshot = || {
+        (
+            counting.counts().requests(),
+            counting.counts().round_trips(),
+        )
     };
     let lock = Lock::new(counting.clone(), path);
     // The first cycle creates the lock path; keep it out of the count.
     cycle(&lock).await;
-    let (requests_before, trips_before) = counting.snapshot();
+    let (requests_before, trips_before) = snapshot();
     let packets_before = server.map(packets_received);
     let started = Instant::now();
     // Round trips per cycle -> how many cycles took that many.
@@ -238,13 +107,13 @@ async fn round_trips<C: Coordinator + Clone + 'static>(
     let mut last = trips_before;
     for _ in 0..counted {
         cycle(&lock).await;
-        let (_, trips) = counting.snapshot();
+        let (_, trips) = snapshot();
         *histogram.entry(trips - last).or_default() += 1;
         last = trips;
     }
     let elapsed = started.elapsed();
     let packets = server.map(|s| packets_received(s) - packets_before.unwrap_or_default());
-    let (requests_after, trips_after) = counting.snapshot();
+    let (requests_after, trips_after) = snapshot();
     let requests = requests_after - requests_before;
     let n = counted as f64;
     let typical = histogram

@@ -1,10 +1,8 @@
 //! `LockGuard`: proof of holding a lock, its fencing token, and how to learn it was lost.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use zk_contender::{ContenderKind, Holding, LossReason, LostPolicy};
+use zk_contender::{ContenderKind, HeldNode, LossReason};
 use zk_core::Coordinator;
 
 use crate::error::LockError;
@@ -23,17 +21,15 @@ use crate::error::LockError;
 /// a stale holder.
 #[must_use = "dropping the guard releases the lock"]
 pub struct LockGuard<C: Coordinator + Clone + 'static> {
-    holding: Holding<C>,
+    node: HeldNode<C>,
     token: i64,
     kind: ContenderKind,
-    released: bool,
-    held_flag: Arc<AtomicBool>,
 }
 
 impl<C: Coordinator + Clone + 'static> fmt::Debug for LockGuard<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockGuard")
-            .field("path", &self.holding.path())
+            .field("path", &self.node.path())
             .field("fencing_token", &self.token)
             .field("held", &self.is_held())
             .finish()
@@ -41,22 +37,8 @@ impl<C: Coordinator + Clone + 'static> fmt::Debug for LockGuard<C> {
 }
 
 impl<C: Coordinator + Clone + 'static> LockGuard<C> {
-    pub(crate) fn new(
-        zk: C,
-        path: String,
-        session_id: i64,
-        token: i64,
-        kind: ContenderKind,
-        policy: LostPolicy,
-        held_flag: Arc<AtomicBool>,
-    ) -> LockGuard<C> {
-        LockGuard {
-            holding: Holding::new(zk, path, session_id, policy),
-            token,
-            kind,
-            released: false,
-            held_flag,
-        }
+    pub(crate) fn new(node: HeldNode<C>, token: i64, kind: ContenderKind) -> LockGuard<C> {
+        LockGuard { node, token, kind }
     }
 
     /// A number that grows strictly from one holder of this lock path to the next: the czxid of
@@ -71,7 +53,7 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
 
     /// The full path of this holder's lock node.
     pub fn node_path(&self) -> &str {
-        self.holding.path()
+        self.node.path()
     }
 
     /// Whether this is a shared (read) hold.
@@ -81,10 +63,10 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
 
     /// Whether the lock is still held as far as this client knows: not released, the session
     /// that took it is still the handle's session and has not ended, the connection has not
-    /// been suspended since (under [`LostPolicy::SuspendedIsLost`]), and, once
+    /// been suspended since (under [`LostPolicy::SuspendedIsLost`](crate::LostPolicy::SuspendedIsLost)), and, once
     /// [`LockGuard::lost`] has been called, the lock node has not been deleted.
     pub fn is_held(&self) -> bool {
-        !self.released && self.holding.is_held()
+        self.node.is_held()
     }
 
     /// Resolves when the lock is no longer safely held, with the reason.
@@ -93,7 +75,7 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
     /// noticed; session expiry and (per policy) suspension are noticed in any case, including
     /// those that happened before the call.
     pub fn lost(&self) -> impl std::future::Future<Output = LossReason> + Send + 'static {
-        self.holding.lost()
+        self.node.lost()
     }
 
     /// Releases the lock: deletes the lock node, retrying through connection loss until it is
@@ -101,22 +83,7 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
     ///
     /// # Errors
     /// Only for failures that retrying cannot cure (an ACL forbidding the delete, say).
-    pub async fn release(mut self) -> Result<(), LockError> {
-        self.released = true;
-        let result = self.holding.release().await;
-        self.held_flag.store(false, Ordering::Release);
-        result.map_err(LockError::from)
-    }
-}
-
-impl<C: Coordinator + Clone + 'static> Drop for LockGuard<C> {
-    fn drop(&mut self) {
-        if self.released {
-            return;
-        }
-        // The handle may queue again at once: a new contender waits behind the old node until
-        // the background release removes it.
-        self.held_flag.store(false, Ordering::Release);
-        self.holding.release_in_background();
+    pub async fn release(self) -> Result<(), LockError> {
+        Ok(self.node.release().await?)
     }
 }

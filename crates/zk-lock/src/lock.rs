@@ -1,14 +1,13 @@
 //! `Lock`: the distributed mutex (and, with a role, either side of a read/write lock).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use zk_core::Coordinator;
 
 use zk_contender::{
-    Contender, ContenderKind, Engine, Exclusive, LostPolicy, Naming, Policy, ReadWrite,
+    Contender, ContenderKind, Engine, Exclusive, HeldNode, HoldSlot, LostPolicy, Naming, Policy,
+    ReadWrite, SlotClaim,
 };
 
 use crate::error::LockError;
@@ -72,7 +71,7 @@ pub struct Lock<C: Coordinator + Clone + 'static> {
     options: LockOptions,
     kind: ContenderKind,
     read_write: bool,
-    held: Arc<AtomicBool>,
+    held: HoldSlot,
 }
 
 impl<C: Coordinator + Clone + 'static> Lock<C> {
@@ -99,7 +98,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
             options,
             kind,
             read_write,
-            held: Arc::new(AtomicBool::new(false)),
+            held: HoldSlot::new(),
         }
     }
 
@@ -184,50 +183,31 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
         wait: bool,
     ) -> Result<Option<LockGuard<C>>, LockError> {
         zk_core::path::validate_path(&self.path)?;
-        if self.held.swap(true, Ordering::AcqRel) {
+        // Dropped, and so freed, unless the guard takes it.
+        let Some(claim) = self.held.claim() else {
             return Err(LockError::AlreadyHeld {
                 path: self.path.clone(),
             });
-        }
-        let outcome = self.contend(deadline, wait).await;
-        if !matches!(outcome, Ok(Some(_))) {
-            self.held.store(false, Ordering::Release);
-        }
-        outcome
+        };
+        self.contend(claim, deadline, wait).await
     }
 
     async fn contend(
         &self,
+        claim: SlotClaim,
         deadline: Option<Instant>,
         wait: bool,
     ) -> Result<Option<LockGuard<C>>, LockError> {
-        // Undo the `held` mark if this future is dropped part-way.
-        struct Unmark<'a>(&'a AtomicBool, bool);
-        impl Drop for Unmark<'_> {
-            fn drop(&mut self) {
-                if self.1 {
-                    self.0.store(false, Ordering::Release);
-                }
-            }
-        }
-        let mut unmark = Unmark(&self.held, true);
         let prefix = || node_prefix(self.options.naming, self.kind, self.read_write);
-        let Some(entered) = self
+        let no_check = |_| async { Ok::<(), LockError>(()) };
+        let taken = self
             .engine()
-            .contend(prefix, self.policy(), wait, deadline)
-            .await?
-        else {
-            return Ok(None);
-        };
-        unmark.1 = false;
-        Ok(Some(LockGuard::new(
-            self.zk.clone(),
-            entered.path,
-            entered.session_id,
-            entered.czxid,
-            self.kind,
-            self.options.lost_policy,
-            self.held.clone(),
-        )))
+            .take_turn(prefix, self.policy(), wait, deadline, no_check)
+            .await?;
+        Ok(taken.map(|entered| {
+            let policy = self.options.lost_policy;
+            let node = HeldNode::from_entered(self.zk.clone(), &entered, policy, Some(claim));
+            LockGuard::new(node, entered.czxid, self.kind)
+        }))
     }
 }

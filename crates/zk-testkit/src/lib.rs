@@ -29,6 +29,8 @@
 //! ```
 //!
 //! Interop tests run helper processes in kazoo and Curator next to a recipe: see [`interop`].
+//! [`counting::Counting`] wraps a session and counts its requests, for checks of how much a
+//! recipe asks of the server.
 //!
 //! Each case creates its own root `/t-<uuid>` ([`TestRoot`]) and removes it at the end.
 //! Waits are bounded by [`timing::within`], whose limit [`timing::test_timeout`] scales with
@@ -38,6 +40,7 @@
 mod backend;
 pub mod bench;
 pub mod cases;
+pub mod counting;
 pub mod failover;
 mod fake_backend;
 pub mod interop;
