@@ -40,6 +40,7 @@ pub mod bench;
 pub mod cases;
 pub mod failover;
 mod fake_backend;
+pub mod fault_world;
 pub mod interop;
 pub mod recipe_suite;
 mod root;
