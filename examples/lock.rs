@@ -18,117 +18,35 @@
 
 use std::error::Error as StdError;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CoordinatorExt, SessionState};
 use zk_lock::{Lock, LockError, LossReason, ReadWriteLock};
 
+#[path = "support/sessions.rs"]
+mod sessions;
 #[path = "support/target.rs"]
 mod target;
 
-use target::{Target, target};
+use sessions::{Backend, within};
 
 /// The example's result: any error, reported by `main`.
 type Result<T> = std::result::Result<T, Box<dyn StdError>>;
-
-/// A session handle of either backend.
-type Zk = Arc<dyn Coordinator>;
 
 /// The root of every lock path the example uses.
 const ROOT: &str = "/example-locks";
 /// How many workers contend for the mutex, and how many turns each takes.
 const WORKERS: usize = 3;
 const TURNS: usize = 2;
-/// How long the example waits for something before calling it a failure.
-const WAIT: Duration = Duration::from_secs(20);
 
 const USAGE: &str = "usage: cargo run --example lock [-- --hosts HOST:PORT[,HOST:PORT...]]
   without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = std::env::args().skip(1);
-    let backend = match target(USAGE, args, std::env::var("ZK_HOSTS").ok()) {
-        Ok(Target::Fake) => {
-            println!("backend: the in-memory fake ensemble (zk_fake::FakeEnsemble)");
-            Backend::Fake(zk_fake::FakeEnsemble::new())
-        }
-        Ok(Target::Hosts(hosts)) => {
-            println!("backend: ZooKeeper at {hosts} (zk_core::client::ZkClient)");
-            Backend::real(hosts)
-        }
-        Ok(Target::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("lock: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&backend).await {
-        Ok(()) => {
-            println!("done");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("lock example failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Where sessions come from: the fake, or real servers through the wire client.
-enum Backend {
-    Fake(zk_fake::FakeEnsemble),
-    /// The connect string, and every client opened (to find a session's password for expiry).
-    Real(String, Mutex<Vec<ZkClient>>),
-}
-
-impl Backend {
-    fn real(hosts: String) -> Backend {
-        Backend::Real(hosts, Mutex::new(Vec::new()))
-    }
-
-    /// Opens a new, independent session.
-    async fn connect(&self) -> Result<Zk> {
-        Ok(match self {
-            Backend::Fake(ensemble) => Arc::new(ensemble.connect()),
-            Backend::Real(hosts, clients) => {
-                let client = ZkClient::connect(hosts).await?;
-                clients
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(client.clone());
-                Arc::new(client)
-            }
-        })
-    }
-
-    /// Ends the session `id` from outside, as the server does when its client goes silent.
-    async fn expire(&self, id: i64) -> Result<()> {
-        match self {
-            Backend::Fake(ensemble) => {
-                if !ensemble.faults().expire_session(id) {
-                    return Err(format!("no live session {id:#x}").into());
-                }
-            }
-            Backend::Real(hosts, clients) => {
-                let password = clients
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .iter()
-                    .find(|c| c.session_id() == id)
-                    .map(ZkClient::session_password)
-                    .ok_or("the session is not one of ours")?;
-                zk_testkit::expire_session(hosts, id, &password).await?;
-            }
-        }
-        Ok(())
-    }
+    sessions::main_for("lock", USAGE, run).await
 }
 
 /// The whole example, on sessions of the chosen backend.
@@ -143,13 +61,6 @@ async fn run(backend: &Backend) -> Result<()> {
     admin.close().await?;
     println!("\nremoved {ROOT} and closed the sessions");
     Ok(())
-}
-
-/// Awaits `fut`, failing after [`WAIT`].
-async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> Result<T> {
-    tokio::time::timeout(WAIT, fut)
-        .await
-        .map_err(|_| format!("timed out waiting for {what}").into())
 }
 
 /// Several workers, each with its own session, take turns on one mutex; each passes its
@@ -353,20 +264,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_example_succeeds_on_the_fake() {
-        let ensemble = zk_fake::FakeEnsemble::new();
-        let result = run(&Backend::Fake(ensemble.clone())).await;
-        assert!(result.is_ok(), "{result:?}");
-        assert_eq!(ensemble.connect().exists(ROOT).await, Ok(None));
+        sessions::check_on_the_fake(run, ROOT).await;
     }
 
     #[test]
     fn the_example_runs_against_a_real_server() {
-        let server = zk_testkit::server::ZkServer::shared();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let result = runtime.block_on(run(&Backend::real(server.connect_string())));
-        assert!(result.is_ok(), "{result:?}");
+        sessions::check_on_a_real_server(run);
     }
 }

@@ -1,10 +1,12 @@
 //! Differential property test: the in-memory fake against a real ZooKeeper 3.8 server.
 //!
-//! Proptest generates operation sequences over three session slots (`strategy.rs`): creates in
+//! Proptest generates operation sequences over three session slots with the shared strategy
+//! ([`zk_testkit::op_strategy`], everything it has turned on): creates in
 //! every mode (persistent, ephemeral, both sequential forms, container, TTL with a day-long
 //! TTL), deletes and set_data with and without versions, set_acl with versions (open ACLs, and
 //! digest ACLs for a user that slot 0 authenticates as), get_acl, get_data / exists /
-//! get_children with and without one-shot watches, get_ephemerals, multi (create, set_data,
+//! get_children with and without one-shot watches, get_ephemerals (of the root, or of a prefix
+//! below it), multi (create, set_data,
 //! delete, check; often failing), multi_read, closing a session (a fresh one takes its slot),
 //! and expiring a session (the handle renews itself).
 //! Every slot's session also holds a persistent recursive watch on the case's root.
@@ -40,7 +42,6 @@
 //! prints the whole operation sequence with the first difference.
 
 mod side;
-mod strategy;
 mod view;
 
 use std::cell::RefCell;
@@ -51,11 +52,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use zk_fake::FakeEnsemble;
+use zk_testkit::op_strategy::{DEFAULT_SLOTS, OpStrategy, Step};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::test_timeout;
 
 use self::side::{Backend, Side, SlotEvents};
-use self::strategy::{SLOTS, Step};
+
+/// How many session slots a sequence uses on each backend.
+const SLOTS: usize = DEFAULT_SLOTS;
+
+/// What the cases generate: every step kind, create mode and ACL choice of the shared strategy,
+/// reads with and without watches, over [`SLOTS`] slots.
+fn ops() -> OpStrategy {
+    OpStrategy::new().slots(SLOTS)
+}
 
 /// Cases when `PROPTEST_CASES` is not set: about 10 to 20 s in a debug build.
 const DEFAULT_CASES: u32 = 64;
@@ -268,7 +278,7 @@ fn fake_and_zookeeper_agree() {
     let mut runner = TestRunner::new(config());
     let started = Instant::now();
     let coverage = RefCell::new(Coverage::default());
-    let result = runner.run(&strategy::steps(), |steps| {
+    let result = runner.run(&ops().steps(), |steps| {
         let mut case_coverage = Coverage::default();
         let outcome = runtime
             .block_on(run_case(&connect_string, &steps, &mut case_coverage))
@@ -305,7 +315,8 @@ fn fake_and_zookeeper_agree() {
 /// 20 ms sweeper sometimes reached slot 2 before it closed while the server's 1 s one did not.
 #[test]
 fn a_container_emptied_by_a_closing_session_is_swept_before_the_next_close() {
-    use self::strategy::{AclChoice, Mode, Target};
+    use zk_core::CreateMode;
+    use zk_testkit::op_strategy::{AclChoice, Target};
     let connect_string = ZkServer::shared().connect_string();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -319,8 +330,8 @@ fn a_container_emptied_by_a_closing_session_is_swept_before_the_next_close() {
         acl: AclChoice::Open,
     };
     let steps = [
-        create(0, "/a", Mode::Container),
-        create(1, "/a/b", Mode::Ephemeral),
+        create(0, "/a", CreateMode::Container),
+        create(1, "/a/b", CreateMode::Ephemeral),
     ];
     let mut coverage = Coverage::default();
     // A few rounds, since the race this guards against depended on timing (each round waits

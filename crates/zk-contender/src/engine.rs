@@ -13,13 +13,16 @@ use crate::contender::{Contender, sorted_contenders};
 use crate::node_name::NodePrefix;
 use crate::policy::{Decision, Policy};
 use crate::recovery::{connected, recover};
-use crate::removal::delete_node;
+use crate::removal::{Cleanup, delete_node};
 
 /// How many times a create retries a recipe path that vanished (a swept container) before
 /// giving up with `NoNode`.
 const PATH_RETRIES: u32 = 16;
 /// How many times a create is retried through connection trouble before the error is final.
 const CREATE_RETRIES: u32 = 1000;
+/// How long [`Engine::contend`] waits for a failed attempt's node to be removed before leaving
+/// the removal to the background.
+const CLEANUP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A contender node this attempt owns.
 #[derive(Debug, Clone)]
@@ -331,6 +334,58 @@ impl<'a, C: Coordinator> Engine<'a, C> {
     }
 }
 
+impl<C: Coordinator + Clone + 'static> Engine<'_, C> {
+    /// What every ordered recipe's acquire, campaign or lease is: enters a contender named by
+    /// `prefix` (called once per attempt, for a fresh tag) and waits for its turn under
+    /// `policy`, entering again whenever the node goes before the turn comes (its session
+    /// ended, or someone deleted it).
+    ///
+    /// Returns the contender once the policy says it holds: [`Engine::wait_turn`] decides that
+    /// only on a listing that contains the node while the handle is still in the session that
+    /// created it, so the node returned is this session's own. Returns `None` when `wait` is
+    /// false and the contender would have to wait, or when `deadline` passed; its node is
+    /// removed then.
+    ///
+    /// # Cancel safety
+    /// Dropping the future removes the current attempt's node in the background (through
+    /// [`Cleanup`]), even if the create's reply was never seen.
+    ///
+    /// # Errors
+    /// Those of [`Engine::enter`] and [`Engine::wait_turn`]: failures that retrying cannot
+    /// cure, such as a closed handle.
+    pub async fn contend(
+        &self,
+        mut prefix: impl FnMut() -> NodePrefix,
+        policy: &(impl Policy + ?Sized),
+        wait: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Entered>, Error> {
+        loop {
+            let prefix = prefix();
+            let mut cleanup = Cleanup::tagged(self.zk.clone(), self.dir, &prefix.tag);
+            // The deadline bounds entering too (an outage can stall it); if it passes, the
+            // armed cleanup removes whatever the create left behind.
+            let Some(entered) = until(deadline, self.enter(&prefix)).await else {
+                return Ok(None);
+            };
+            let mut entered = entered?;
+            cleanup.node(&entered.path, entered.session_id);
+            match self.wait_turn(&mut entered, policy, wait, deadline).await? {
+                Turn::Acquired => {
+                    cleanup.disarm();
+                    return Ok(Some(entered));
+                }
+                // The session that owned the node ended, or someone deleted it: queue again.
+                Turn::NodeGone => cleanup.run_within(CLEANUP_GRACE).await?,
+                Turn::Blocked | Turn::TimedOut => {
+                    cleanup.run_within(CLEANUP_GRACE).await?;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
 /// What ended a wait for watched contenders.
 enum Change {
     /// The watched node at this index of the watched list was deleted.
@@ -341,4 +396,117 @@ enum Change {
     Reconnect,
     /// The session ended, and the node with it.
     SessionEnded,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node_name::TagStyle;
+    use crate::policy::Exclusive;
+
+    fn prefix() -> NodePrefix {
+        NodePrefix::new(TagStyle::Hex, "-lock-")
+    }
+
+    /// Waits until `zk` is connected in a session other than `old`.
+    async fn new_session(zk: &impl Coordinator, old: i64) {
+        let mut state = zk.session_state();
+        state
+            .wait_for(|s| s.is_connected() && zk.session_id() != old)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_turn_refuses_a_listing_from_an_ended_session() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let zk = ensemble.connect();
+        let engine = Engine::new(&zk, "/e");
+        let mut entered = engine.enter(&prefix()).await.unwrap();
+        assert_eq!(sorted_contenders(&entered.listing)[0].name, entered.name);
+        let old = zk.session_id();
+        assert!(ensemble.faults().expire_session(old));
+        new_session(&zk, old).await;
+        // The listing still shows the node first, but it belonged to the ended session.
+        assert_eq!(
+            engine
+                .wait_turn(&mut entered, &Exclusive, true, None)
+                .await
+                .unwrap(),
+            Turn::NodeGone
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn contend_enters_again_after_expiry_and_holds_in_its_new_session() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let (a, b) = (ensemble.connect(), ensemble.connect());
+        let first = Engine::new(&a, "/e")
+            .contend(prefix, &Exclusive, true, None)
+            .await
+            .unwrap()
+            .expect("a free path");
+        let waiter = {
+            let b = b.clone();
+            tokio::spawn(async move {
+                Engine::new(&b, "/e")
+                    .contend(prefix, &Exclusive, true, None)
+                    .await
+            })
+        };
+        while Engine::new(&a, "/e").list().await.unwrap().len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        let old = b.session_id();
+        assert!(ensemble.faults().expire_session(old));
+        new_session(&b, old).await;
+        while Engine::new(&a, "/e").list().await.unwrap().len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiter.is_finished(), "still behind the holder");
+        delete_node(&a, &first.path, first.session_id)
+            .await
+            .unwrap();
+        let won = waiter
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("held after the holder left");
+        assert_eq!(won.session_id, b.session_id());
+        let owner = b.exists(&won.path).await.unwrap().unwrap().ephemeral_owner;
+        assert_eq!(
+            owner,
+            b.session_id(),
+            "held in the session that owns the node"
+        );
+        assert!(won.czxid > first.czxid);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn contend_that_gives_up_or_is_dropped_leaves_no_node() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let (a, b) = (ensemble.connect(), ensemble.connect());
+        let engine = Engine::new(&b, "/e");
+        let held = Engine::new(&a, "/e")
+            .contend(prefix, &Exclusive, true, None)
+            .await
+            .unwrap();
+        assert!(held.is_some());
+        let tried = engine.contend(prefix, &Exclusive, false, None).await;
+        assert!(tried.unwrap().is_none(), "blocked without waiting");
+        assert_eq!(engine.list().await.unwrap().len(), 1);
+        let deadline = Some(Instant::now() + std::time::Duration::from_millis(50));
+        let timed = engine.contend(prefix, &Exclusive, true, deadline).await;
+        assert!(timed.unwrap().is_none(), "the deadline passed");
+        assert_eq!(engine.list().await.unwrap().len(), 1);
+        let dropped = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            engine.contend(prefix, &Exclusive, true, None),
+        )
+        .await;
+        assert!(dropped.is_err());
+        while engine.list().await.unwrap().len() != 1 {
+            tokio::task::yield_now().await;
+        }
+    }
 }

@@ -11,14 +11,17 @@
 //! - [`Engine`]: a protected create (the create and a listing in one round trip; after a lost
 //!   reply the attempt finds its node by its tag and adopts it only if its current session
 //!   owns it), then [`Engine::wait_turn`], which watches only what the policy names and rides
-//!   out connection loss.
-//! - [`NodePrefix`] and [`TagStyle`]: naming as data, so a recipe's nodes look like kazoo's or
-//!   Curator's where their layouts allow; [`Contender::parse`] orders every scheme together.
+//!   out connection loss; [`Engine::contend`] is the two in the loop every acquire needs
+//!   (enter again when the node goes, remove it when giving up or dropped).
+//! - [`Naming`], [`NodePrefix`] and [`TagStyle`]: naming as data, so a recipe's nodes look like
+//!   kazoo's or Curator's where their layouts allow; [`Contender::parse`] orders every scheme
+//!   together.
 //! - [`Cleanup`], [`delete_node`], [`delete_tagged`]: guaranteed removal, so every wait is
 //!   cancel-safe. [`recover`] and [`connected`]: waiting out what waiting can cure.
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and
 //!   [`Holding::lost`] (session expired, node deleted, handle closed, or suspended per
-//!   [`LostPolicy`]), with no background task until `lost` is asked.
+//!   [`LostPolicy`]), with no background task until `lost` is asked; [`Holding::release`]
+//!   and [`Holding::release_in_background`] let the node go.
 //!
 //! Two leases of three taken with the engine on the in-memory fake, a third contender waiting:
 //!
@@ -52,7 +55,7 @@ mod removal;
 pub use contender::{Contender, ContenderKind, sorted_contenders};
 pub use engine::{Engine, Entered, Turn, until};
 pub use loss::{Holding, LossReason, LostPolicy};
-pub use node_name::{NodePrefix, TagStyle};
+pub use node_name::{Naming, NodePrefix, TagStyle};
 pub use policy::{Decision, Exclusive, Leases, Policy, ReadWrite};
 pub use recovery::{connected, recover};
 pub use removal::{Cleanup, delete_node, delete_tagged};

@@ -12,6 +12,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zk_core::{Coordinator, EventType, OneshotWatch, SessionState};
 
+use crate::removal::{Cleanup, delete_node};
+
 /// When something held counts as lost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum LostPolicy {
@@ -165,6 +167,28 @@ impl<C: Coordinator + Clone + 'static> Holding<C> {
 }
 
 impl<C: Coordinator + Clone + 'static> Holding<C> {
+    /// Lets the node go: stops monitoring (as [`Holding::stop`]) and deletes the node, retrying
+    /// through connection loss until it is gone or its session has ended (which removes it too).
+    ///
+    /// # Errors
+    /// Only failures that retrying cannot cure (an ACL forbidding the delete, say).
+    pub async fn release(&self) -> Result<(), zk_core::Error> {
+        self.stop();
+        delete_node(&self.zk, &self.path, self.session_id).await
+    }
+
+    /// Lets the node go without waiting: stops monitoring and deletes the node in the
+    /// background (what a guard dropped without an explicit release does). Without a tokio
+    /// runtime the node goes only when its session ends.
+    pub fn release_in_background(&self) {
+        self.stop();
+        drop(Cleanup::for_node(
+            self.zk.clone(),
+            &self.path,
+            self.session_id,
+        ));
+    }
+
     fn abort_monitor(&self) {
         let monitor = self
             .monitor
@@ -263,6 +287,42 @@ async fn watch_for_loss<C: Coordinator>(
                 }
                 // A data change, or a session event the next round judges: watch again.
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zk_core::CreateOptions;
+
+    #[tokio::test(start_paused = true)]
+    async fn release_deletes_the_node_and_reports_released() {
+        let zk = zk_fake::FakeEnsemble::new().connect();
+        for background in [false, true] {
+            let created = zk
+                .create("/held", b"", &CreateOptions::ephemeral())
+                .await
+                .unwrap();
+            let holding = Holding::new(
+                zk.clone(),
+                created.path.clone(),
+                zk.session_id(),
+                LostPolicy::default(),
+            );
+            let lost = holding.lost();
+            assert!(holding.is_held());
+            if background {
+                holding.release_in_background();
+                while zk.exists("/held").await.unwrap().is_some() {
+                    tokio::task::yield_now().await;
+                }
+            } else {
+                holding.release().await.unwrap();
+                assert_eq!(zk.exists("/held").await.unwrap(), None);
+            }
+            assert_eq!(lost.await, LossReason::Released);
+            assert!(!holding.is_held());
         }
     }
 }

@@ -15,6 +15,40 @@ pub enum TagStyle {
     Curator,
 }
 
+/// Whose node layout a recipe follows, so that the same recipe of another library on the same
+/// path sees its contenders. Each recipe documents what its nodes look like under each scheme;
+/// every scheme's contenders are ordered together ([`crate::Contender::parse`]) whichever a
+/// recipe writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Naming {
+    /// zk-recipes' own: `<uuid hex><marker><seq>` with a recipe's own markers (`-lock-`...).
+    #[default]
+    Native,
+    /// kazoo's recipes: `<uuid hex><marker><seq>` with kazoo's markers (`__lock__`...), on a
+    /// recipe path created as a persistent node, since kazoo creates a recipe's path once per
+    /// recipe object and fails for good once it is gone.
+    Kazoo,
+    /// Curator's recipes: its protected-mode names, `_c_<uuid>-<marker><seq>`, with Curator's
+    /// markers (`lock-`, `latch-`...).
+    Curator,
+}
+
+impl Naming {
+    /// The shape of the per-attempt tag this scheme's node names start with.
+    pub fn tag_style(self) -> TagStyle {
+        match self {
+            Naming::Native | Naming::Kazoo => TagStyle::Hex,
+            Naming::Curator => TagStyle::Curator,
+        }
+    }
+
+    /// Whether a missing recipe path is created as a container (swept once empty), as
+    /// [`crate::Engine::containers`] takes it: not for kazoo's recipes, which need it to stay.
+    pub fn containers(self) -> bool {
+        self != Naming::Kazoo
+    }
+}
+
 /// The name prefix of one attempt: what the create names (the server appends the sequence)
 /// and the tag that finds the node again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +79,16 @@ impl NodePrefix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemes_pick_their_tag_and_path_kind() {
+        assert_eq!(Naming::Native.tag_style(), TagStyle::Hex);
+        assert_eq!(Naming::Kazoo.tag_style(), TagStyle::Hex);
+        assert_eq!(Naming::Curator.tag_style(), TagStyle::Curator);
+        assert!(Naming::Native.containers() && Naming::Curator.containers());
+        assert!(!Naming::Kazoo.containers(), "kazoo needs a persistent path");
+        assert_eq!(Naming::default(), Naming::Native);
+    }
 
     #[test]
     fn prefixes_carry_their_tag_and_marker() {

@@ -104,6 +104,16 @@ impl<C: Coordinator + Clone + 'static> Cleanup<C> {
         }
     }
 
+    /// Armed for a known node of session `session_id` (a held node being let go, say).
+    pub fn for_node(zk: C, path: &str, session_id: i64) -> Cleanup<C> {
+        let mut cleanup = Cleanup {
+            zk,
+            pending: Pending::Nothing,
+        };
+        cleanup.node(path, session_id);
+        cleanup
+    }
+
     /// The attempt's node is known.
     pub fn node(&mut self, path: &str, session_id: i64) {
         self.pending = Pending::Node {

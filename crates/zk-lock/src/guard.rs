@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use zk_contender::{ContenderKind, Holding, LossReason, LostPolicy, delete_node};
+use zk_contender::{ContenderKind, Holding, LossReason, LostPolicy};
 use zk_core::Coordinator;
 
 use crate::error::LockError;
@@ -23,7 +23,6 @@ use crate::error::LockError;
 /// a stale holder.
 #[must_use = "dropping the guard releases the lock"]
 pub struct LockGuard<C: Coordinator + Clone + 'static> {
-    zk: C,
     holding: Holding<C>,
     token: i64,
     kind: ContenderKind,
@@ -52,8 +51,7 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
         held_flag: Arc<AtomicBool>,
     ) -> LockGuard<C> {
         LockGuard {
-            holding: Holding::new(zk.clone(), path, session_id, policy),
-            zk,
+            holding: Holding::new(zk, path, session_id, policy),
             token,
             kind,
             released: false,
@@ -105,8 +103,7 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
     /// Only for failures that retrying cannot cure (an ACL forbidding the delete, say).
     pub async fn release(mut self) -> Result<(), LockError> {
         self.released = true;
-        self.holding.stop();
-        let result = delete_node(&self.zk, self.holding.path(), self.holding.session_id()).await;
+        let result = self.holding.release().await;
         self.held_flag.store(false, Ordering::Release);
         result.map_err(LockError::from)
     }
@@ -114,22 +111,12 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
 
 impl<C: Coordinator + Clone + 'static> Drop for LockGuard<C> {
     fn drop(&mut self) {
-        self.holding.stop();
         if self.released {
             return;
         }
         // The handle may queue again at once: a new contender waits behind the old node until
         // the background release removes it.
         self.held_flag.store(false, Ordering::Release);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let zk = self.zk.clone();
-        let (path, session_id) = (self.holding.path().to_owned(), self.holding.session_id());
-        runtime.spawn(async move {
-            if let Err(error) = delete_node(&zk, &path, session_id).await {
-                tracing::warn!(%error, path, "could not release a dropped lock");
-            }
-        });
+        self.holding.release_in_background();
     }
 }

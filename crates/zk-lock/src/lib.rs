@@ -65,6 +65,5 @@ mod rwlock;
 pub use error::LockError;
 pub use guard::LockGuard;
 pub use lock::{Lock, LockOptions};
-pub use naming::Naming;
 pub use rwlock::ReadWriteLock;
-pub use zk_contender::{Contender, ContenderKind, LossReason, LostPolicy};
+pub use zk_contender::{Contender, ContenderKind, LossReason, LostPolicy, Naming};

@@ -8,22 +8,21 @@ use tokio::time::Instant;
 use zk_core::Coordinator;
 
 use zk_contender::{
-    Cleanup, Contender, ContenderKind, Engine, Exclusive, LostPolicy, Policy, ReadWrite, Turn,
-    until,
+    Contender, ContenderKind, Engine, Exclusive, LostPolicy, Naming, Policy, ReadWrite,
 };
 
 use crate::error::LockError;
 use crate::guard::LockGuard;
-use crate::naming::{Naming, node_prefix};
-
-/// How long a failed attempt waits for its node's removal before leaving it to the background.
-const CLEANUP_GRACE: Duration = Duration::from_secs(1);
+use crate::naming::node_prefix;
 
 /// Options of a lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LockOptions {
-    /// How this lock names its contender nodes (for kazoo or Curator interop).
+    /// How this lock names its contender nodes (for kazoo or Curator interop):
+    /// [`Naming::Native`] `<uuid>-lock-<seq>` (`-read-`, `-write-` for a read/write lock),
+    /// [`Naming::Kazoo`] as kazoo's locks (`__lock__`, `__rlock__`), [`Naming::Curator`] as
+    /// Curator's (`_c_<uuid>-lock-`, `-__READ__`, `-__WRIT__`).
     pub naming: Naming,
     /// When a held lock counts as lost.
     pub lost_policy: LostPolicy,
@@ -166,7 +165,7 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
     fn engine(&self) -> Engine<'_, C> {
         Engine::new(&self.zk, &self.path)
             .data(&self.options.data)
-            .containers(self.options.naming != Naming::Kazoo)
+            .containers(self.options.naming.containers())
     }
 
     /// Who holds given the queue: a mutex serves one at a time; the sides of a read/write lock
@@ -212,43 +211,23 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
             }
         }
         let mut unmark = Unmark(&self.held, true);
-        let engine = self.engine();
-        loop {
-            let prefix = node_prefix(self.options.naming, self.kind, self.read_write);
-            let mut cleanup = Cleanup::tagged(self.zk.clone(), &self.path, &prefix.tag);
-            // The deadline bounds entering too (an outage can stall it); if it passes, the
-            // armed cleanup removes whatever the create left behind.
-            let Some(entered) = until(deadline, engine.enter(&prefix)).await else {
-                return Ok(None);
-            };
-            let mut entered = entered?;
-            cleanup.node(&entered.path, entered.session_id);
-            match engine
-                .wait_turn(&mut entered, self.policy(), wait, deadline)
-                .await?
-            {
-                Turn::Acquired => {
-                    cleanup.disarm();
-                    unmark.1 = false;
-                    return Ok(Some(LockGuard::new(
-                        self.zk.clone(),
-                        entered.path,
-                        entered.session_id,
-                        entered.czxid,
-                        self.kind,
-                        self.options.lost_policy,
-                        self.held.clone(),
-                    )));
-                }
-                Turn::NodeGone => {
-                    // The session that owned the node ended, or someone deleted it: queue again.
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                }
-                Turn::Blocked | Turn::TimedOut => {
-                    cleanup.run_within(CLEANUP_GRACE).await?;
-                    return Ok(None);
-                }
-            }
-        }
+        let prefix = || node_prefix(self.options.naming, self.kind, self.read_write);
+        let Some(entered) = self
+            .engine()
+            .contend(prefix, self.policy(), wait, deadline)
+            .await?
+        else {
+            return Ok(None);
+        };
+        unmark.1 = false;
+        Ok(Some(LockGuard::new(
+            self.zk.clone(),
+            entered.path,
+            entered.session_id,
+            entered.czxid,
+            self.kind,
+            self.options.lost_policy,
+            self.held.clone(),
+        )))
     }
 }

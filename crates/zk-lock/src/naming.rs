@@ -1,28 +1,16 @@
 //! Contender node names: ours, kazoo's and Curator's, so locks of all three exclude each other.
 //!
 //! The engine ([`zk_contender`]) recognises and orders every scheme; this file only says what
-//! this lock's own nodes look like under each.
+//! this lock's own nodes look like under each [`Naming`]:
+//!
+//! - [`Naming::Native`]: `<uuid>-lock-<seq>` (readers `<uuid>-read-<seq>`, writers
+//!   `<uuid>-write-<seq>`).
+//! - [`Naming::Kazoo`]: kazoo's `Lock`, `ReadLock` and `WriteLock`, `<uuid hex>__lock__<seq>`
+//!   and `<uuid hex>__rlock__<seq>`.
+//! - [`Naming::Curator`]: Curator's `InterProcessMutex` and `InterProcessReadWriteLock`,
+//!   `_c_<uuid>-lock-<seq>`, `_c_<uuid>-__READ__<seq>` and `_c_<uuid>-__WRIT__<seq>`.
 
-use zk_contender::{ContenderKind, NodePrefix, TagStyle};
-
-/// How contender nodes are named, for interoperating with other ZooKeeper lock libraries on the
-/// same lock path.
-///
-/// Every scheme's contenders are recognised and ordered by their sequence suffix whichever
-/// scheme this lock writes; the scheme only decides what this lock's own nodes look like, so
-/// that the other library sees them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Naming {
-    /// `<uuid>-lock-<seq>` (readers `<uuid>-read-<seq>`, writers `<uuid>-write-<seq>`).
-    #[default]
-    Native,
-    /// kazoo's `Lock`, `ReadLock` and `WriteLock`: `<uuid hex>__lock__<seq>` and
-    /// `<uuid hex>__rlock__<seq>`.
-    Kazoo,
-    /// Curator's `InterProcessMutex` and `InterProcessReadWriteLock`: `_c_<uuid>-lock-<seq>`,
-    /// `_c_<uuid>-__READ__<seq>` and `_c_<uuid>-__WRIT__<seq>`.
-    Curator,
-}
+use zk_contender::{ContenderKind, Naming, NodePrefix, TagStyle};
 
 /// A fresh prefix for an attempt of `kind` under `naming`; `read_write` names a read/write
 /// lock's writer `-write-` (native) or `__WRIT__` (Curator) rather than a mutex's `lock`.

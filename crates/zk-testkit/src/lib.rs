@@ -42,6 +42,7 @@ pub mod failover;
 mod fake_backend;
 pub mod fault_world;
 pub mod interop;
+pub mod op_strategy;
 pub mod recipe_suite;
 mod root;
 pub mod server;

@@ -10,12 +10,16 @@ use zk_core::{
     OpResult, PersistentWatch, ReadOp, ReadResult, SessionState,
 };
 use zk_fake::{FakeEnsemble, FakeSession};
+use zk_testkit::op_strategy::{
+    ACL_PASSWORD, ACL_USER, CreatedNodes, MultiOp, Step, Target, create_options,
+};
 use zk_testkit::timing::test_timeout;
 
-use super::strategy::{
-    AUTHENTICATED_SLOT, MultiOp, PASSWORD, ReadOpGen, SLOTS, Step, Target, USER,
-};
+use super::SLOTS;
 use super::view::{EventView, MultiView, NodeView, Outcome, ReadView, Translator};
+
+/// The slot whose sessions authenticate as [`ACL_USER`] (the others are anonymous).
+const AUTHENTICATED_SLOT: usize = 0;
 
 /// Where a side's sessions come from.
 #[derive(Debug, Clone)]
@@ -119,7 +123,7 @@ pub(crate) struct Side {
     pub(crate) name: &'static str,
     backend: Backend,
     pub(crate) root: String,
-    /// The harness's own session (authenticated as [`USER`]): creates and removes the root,
+    /// The harness's own session (authenticated as [`ACL_USER`]): creates and removes the root,
     /// waits for container sweeps, reads the final tree. Nothing it sees is compared except the
     /// final tree.
     observer: Handle,
@@ -127,10 +131,8 @@ pub(crate) struct Side {
     pub(crate) tr: Translator,
     /// Which paths (relative) hold a container node, as far as this side's creates tell.
     containers: HashMap<String, bool>,
-    /// Sequential nodes created so far (relative), for [`Target::Sequential`].
-    sequential: Vec<String>,
-    /// Nodes created so far (relative), for [`Target::Created`].
-    created: Vec<String>,
+    /// Nodes created so far (relative), for [`Target::Sequential`] and [`Target::Created`].
+    nodes: CreatedNodes,
 }
 
 /// Fails with `what` when `fut` takes longer than `limit`.
@@ -150,7 +152,7 @@ impl Side {
         let observer = Side::connect(&backend).await?;
         observer
             .zk()
-            .add_auth("digest", format!("{USER}:{PASSWORD}").as_bytes())
+            .add_auth("digest", format!("{ACL_USER}:{ACL_PASSWORD}").as_bytes())
             .await
             .map_err(|e| format!("{}: observer auth: {e}", backend.name()))?;
         observer
@@ -166,8 +168,7 @@ impl Side {
             slots: Vec::new(),
             tr: Translator::new(root),
             containers: HashMap::new(),
-            sequential: Vec::new(),
-            created: Vec::new(),
+            nodes: CreatedNodes::new(),
         };
         for slot in 0..SLOTS {
             let handle = side.new_session(slot, 0).await?;
@@ -201,7 +202,7 @@ impl Side {
         if slot == AUTHENTICATED_SLOT {
             handle
                 .zk()
-                .add_auth("digest", format!("{USER}:{PASSWORD}").as_bytes())
+                .add_auth("digest", format!("{ACL_USER}:{ACL_PASSWORD}").as_bytes())
                 .await
                 .map_err(|e| format!("{}: slot {slot} auth: {e}", self.name))?;
         }
@@ -220,27 +221,13 @@ impl Side {
 
     /// The absolute path of `target`.
     fn path(&self, target: Target) -> String {
-        let pick = |list: &[String], i: usize| match list.len() {
-            0 => format!("{}/a", self.root),
-            n => format!("{}{}", self.root, list[i % n]),
-        };
-        match target {
-            Target::Root => self.root.clone(),
-            Target::Path(p) => format!("{}{p}", self.root),
-            Target::Sequential(i) => pick(&self.sequential, i),
-            Target::Created(i) => pick(&self.created, i),
-        }
+        self.nodes.resolve(target, &self.root)
     }
 
     fn note_created(&mut self, path: &str, mode: zk_core::CreateMode) {
         let rel = self.tr.rel(path);
         self.containers.insert(rel.clone(), mode.is_container());
-        if mode.is_sequential() && !self.sequential.contains(&rel) {
-            self.sequential.push(rel.clone());
-        }
-        if !self.created.contains(&rel) {
-            self.created.push(rel);
-        }
+        self.nodes.record(&rel, mode);
     }
 
     /// Runs `step` (number `index`) and returns its outcome; `Err` when the harness itself
@@ -258,9 +245,9 @@ impl Side {
                 ..
             } => {
                 let path = self.path(*path);
-                let result = zk.create(&path, data, &mode.options(*acl)).await;
+                let result = zk.create(&path, data, &create_options(*mode, *acl)).await;
                 if let Ok(created) = &result {
-                    self.note_created(&created.path, mode.create_mode());
+                    self.note_created(&created.path, *mode);
                 }
                 Outcome::Create(
                     self.tr
@@ -341,8 +328,8 @@ impl Side {
                     (children, tr.stat(&s))
                 }))
             }
-            Step::GetEphemerals { .. } => {
-                let result = zk.get_ephemerals(&self.root).await;
+            Step::GetEphemerals { prefix, .. } => {
+                let result = zk.get_ephemerals(&self.path(*prefix)).await;
                 Outcome::Ephemerals(self.tr.result(result, |tr, paths| {
                     let mut paths: Vec<String> = paths.iter().map(|p| tr.rel(p)).collect();
                     paths.sort_unstable();
@@ -350,14 +337,14 @@ impl Side {
                 }))
             }
             Step::Multi { ops, .. } => {
-                let wire: Vec<Op> = ops.iter().map(|op| self.multi_op(op)).collect();
+                let wire: Vec<Op> = ops.iter().map(|op| op.to_op(|t| self.path(t))).collect();
                 let result = zk.multi(&wire).await;
                 if let Ok(results) = &result {
                     for (op, result) in ops.iter().zip(results) {
                         if let (MultiOp::Create { mode, .. }, OpResult::Create { path, .. }) =
                             (op, result)
                         {
-                            self.note_created(path, mode.create_mode());
+                            self.note_created(path, *mode);
                         }
                     }
                 }
@@ -380,10 +367,7 @@ impl Side {
             Step::MultiRead { ops, .. } => {
                 let wire: Vec<ReadOp> = ops
                     .iter()
-                    .map(|op| match op {
-                        ReadOpGen::GetData(t) => ReadOp::get_data(self.path(*t)),
-                        ReadOpGen::GetChildren(t) => ReadOp::get_children(self.path(*t)),
-                    })
+                    .map(|op| op.to_read_op(|t| self.path(t)))
                     .collect();
                 let result = zk.multi_read(&wire).await;
                 Outcome::MultiRead(self.tr.result(result, |tr, results| {
@@ -420,24 +404,6 @@ impl Side {
                 Outcome::Session(Ok(()))
             }
         })
-    }
-
-    fn multi_op(&self, op: &MultiOp) -> Op {
-        match op {
-            MultiOp::Create {
-                path,
-                data,
-                mode,
-                acl,
-            } => Op::create(self.path(*path), *data, mode.options(*acl)),
-            MultiOp::Delete { path, version } => Op::delete(self.path(*path), *version),
-            MultiOp::SetData {
-                path,
-                data,
-                version,
-            } => Op::set_data(self.path(*path), *data, *version),
-            MultiOp::Check { path, version } => Op::check(self.path(*path), *version),
-        }
     }
 
     /// Expires the slot's session and waits until its handle is connected with a new session,

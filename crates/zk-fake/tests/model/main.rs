@@ -6,21 +6,46 @@
 //! the whole tree, the live sessions, and the zxid counter (every write that reaches the server,
 //! successful or not, advances it by exactly one; reads and client-side rejections never do).
 //!
+//! The sequences come from zk-testkit's shared [`OpStrategy`], narrowed by [`ops`] to what the
+//! model covers.
+//!
 //! Cases default to proptest's 256; set `PROPTEST_CASES` for more or fewer.
 
 mod model;
-mod ops;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
-use zk_core::{Coordinator, OpResult, SessionState};
+use zk_core::{Coordinator, CreateMode, Op, OpResult, SessionState};
 use zk_fake::{FakeEnsemble, FakeSession};
+use zk_testkit::op_strategy::{
+    AclChoice, CreatedNodes, OpStrategy, Step, StepKind, Target, create_options,
+};
 
-use crate::model::{Model, MultiOut, StatView, WriteOp, same_error};
-use crate::ops::{GenWrite, SESSIONS, Step, Target};
+use crate::model::{Model, MultiOut, StatView, same_error};
+
+/// How many session slots a sequence uses.
+const SESSIONS: usize = 3;
+
+/// What the sequences hold: the shared strategy without what the model leaves out (ACLs other
+/// than the open one and get_acl, containers and TTL nodes, watches) or does not predict yet
+/// (multi_read).
+fn ops() -> OpStrategy {
+    OpStrategy::new()
+        .slots(SESSIONS)
+        .without(&[StepKind::GetAcl, StepKind::MultiRead])
+        .weight(StepKind::Multi, 4)
+        .modes(&[
+            CreateMode::Persistent,
+            CreateMode::Ephemeral,
+            CreateMode::PersistentSequential,
+            CreateMode::EphemeralSequential,
+        ])
+        .acls(&[AclChoice::Open])
+        .watches(false)
+}
 
 /// One fake ensemble, its session handles and the model, run step by step.
 struct Harness {
@@ -29,8 +54,8 @@ struct Harness {
     model: Model,
     /// Every session id handed out so far; ids are never reused.
     seen_sessions: BTreeSet<i64>,
-    /// Sequential nodes created so far, for [`Target::Sequential`].
-    sequential: Vec<String>,
+    /// Nodes created so far, for [`Target::Sequential`] and [`Target::Created`].
+    nodes: CreatedNodes,
 }
 
 /// Fails the case with `context` (the step) when a result differs from the model's.
@@ -70,52 +95,13 @@ impl Harness {
             slots,
             model,
             seen_sessions: ids.into_iter().collect(),
-            sequential: Vec::new(),
+            nodes: CreatedNodes::new(),
         }
     }
 
-    fn resolve(&self, target: &Target) -> String {
-        match target {
-            Target::Path(p) => (*p).to_owned(),
-            Target::Sequential(i) if self.sequential.is_empty() => {
-                let _ = i;
-                "/a".to_owned()
-            }
-            Target::Sequential(i) => self.sequential[i % self.sequential.len()].clone(),
-        }
-    }
-
-    fn resolve_write(&self, write: &GenWrite) -> WriteOp {
-        match write {
-            GenWrite::Create { path, data, mode } => WriteOp::Create {
-                path: self.resolve(path),
-                data: data.to_vec(),
-                mode: *mode,
-            },
-            GenWrite::Delete { path, version } => WriteOp::Delete {
-                path: self.resolve(path),
-                version: *version,
-            },
-            GenWrite::SetData {
-                path,
-                data,
-                version,
-            } => WriteOp::SetData {
-                path: self.resolve(path),
-                data: data.to_vec(),
-                version: *version,
-            },
-            GenWrite::Check { path, version } => WriteOp::Check {
-                path: self.resolve(path),
-                version: *version,
-            },
-        }
-    }
-
-    fn note_created(&mut self, path: &str, sequential: bool) {
-        if sequential && !self.sequential.iter().any(|p| p == path) {
-            self.sequential.push(path.to_owned());
-        }
+    /// The path of `target`: the sequence runs on the whole tree.
+    fn resolve(&self, target: Target) -> String {
+        self.nodes.resolve(target, "")
     }
 
     /// Runs one step on both sides and compares what each returned.
@@ -123,58 +109,68 @@ impl Harness {
         let before = self.ensemble.last_zxid();
         let model_before = self.model.zxid;
         match step {
-            Step::Write { slot, write } => {
+            Step::Create {
+                slot,
+                path,
+                data,
+                mode,
+                acl,
+            } => {
                 let zk = &self.slots[*slot];
-                let session = zk.session_id();
-                match self.resolve_write(write) {
-                    WriteOp::Create { path, data, mode } => {
-                        let actual = zk
-                            .create(&path, &data, &mode.options())
-                            .await
-                            .map(|c| (c.path, StatView::from(&c.stat)));
-                        let expected = self.model.create(&path, &data, mode, session);
-                        if let Ok((created, _)) = &expected {
-                            self.note_created(created, mode.is_sequential());
-                        }
-                        check_result(context, actual, expected)?;
-                    }
-                    WriteOp::Delete { path, version } => {
-                        let actual = zk.delete(&path, version).await;
-                        check_result(context, actual, self.model.delete(&path, version))?;
-                    }
-                    WriteOp::SetData {
-                        path,
-                        data,
-                        version,
-                    } => {
-                        let actual = zk
-                            .set_data(&path, &data, version)
-                            .await
-                            .map(|s| StatView::from(&s));
-                        let expected = self.model.set_data(&path, &data, version);
-                        check_result(context, actual, expected)?;
-                    }
-                    WriteOp::Check { .. } => unreachable!("checks are generated only in multi"),
+                let path = self.resolve(*path);
+                let options = create_options(*mode, *acl);
+                let actual = zk
+                    .create(&path, data, &options)
+                    .await
+                    .map(|c| (c.path, StatView::from(&c.stat)));
+                let expected = self.model.create(&path, data, &options, zk.session_id());
+                if let Ok((created, _)) = &expected {
+                    self.nodes.record(created, *mode);
                 }
+                check_result(context, actual, expected)?;
             }
-            Step::SetAcl {
+            Step::Delete {
                 slot,
                 path,
                 version,
             } => {
-                let path = self.resolve(path);
+                let path = self.resolve(*path);
+                let actual = self.slots[*slot].delete(&path, *version).await;
+                check_result(context, actual, self.model.delete(&path, *version))?;
+            }
+            Step::SetData {
+                slot,
+                path,
+                data,
+                version,
+            } => {
+                let path = self.resolve(*path);
                 let actual = self.slots[*slot]
-                    .set_acl(&path, &zk_core::Acl::open_unsafe(), *version)
+                    .set_data(&path, data, *version)
                     .await
                     .map(|s| StatView::from(&s));
-                check_result(context, actual, self.model.set_acl(&path, *version))?;
+                let expected = self.model.set_data(&path, data, *version);
+                check_result(context, actual, expected)?;
+            }
+            Step::SetAcl {
+                slot,
+                path,
+                acl,
+                version,
+            } => {
+                let path = self.resolve(*path);
+                let acl = acl.acl();
+                let actual = self.slots[*slot]
+                    .set_acl(&path, &acl, *version)
+                    .await
+                    .map(|s| StatView::from(&s));
+                check_result(context, actual, self.model.set_acl(&path, &acl, *version))?;
             }
             Step::Multi { slot, ops } => {
                 let zk = &self.slots[*slot];
                 let session = zk.session_id();
-                let ops: Vec<WriteOp> = ops.iter().map(|w| self.resolve_write(w)).collect();
-                let wire: Vec<zk_core::Op> = ops.iter().map(WriteOp::to_op).collect();
-                let actual = zk.multi(&wire).await.map(|results| {
+                let ops: Vec<Op> = ops.iter().map(|op| op.to_op(|t| self.resolve(t))).collect();
+                let actual = zk.multi(&ops).await.map(|results| {
                     results
                         .into_iter()
                         .map(|r| match r {
@@ -190,32 +186,43 @@ impl Harness {
                 let expected = self.model.multi(&ops, session);
                 if let Ok(results) = &expected {
                     for (op, out) in ops.iter().zip(results) {
-                        if let (WriteOp::Create { mode, .. }, MultiOut::Create(created)) = (op, out)
-                        {
-                            self.note_created(created, mode.is_sequential());
+                        if let (Op::Create { options, .. }, MultiOut::Create(created)) = (op, out) {
+                            self.nodes.record(created, options.mode);
                         }
                     }
                 }
                 check_result(context, actual, expected)?;
             }
-            Step::GetData { slot, path } => {
-                let path = self.resolve(path);
+            Step::GetData {
+                slot,
+                path,
+                watch: false,
+            } => {
+                let path = self.resolve(*path);
                 let actual = self.slots[*slot]
                     .get_data(&path)
                     .await
                     .map(|(d, s)| (d, StatView::from(&s)));
                 check_result(context, actual, self.model.get_data(&path))?;
             }
-            Step::Exists { slot, path } => {
-                let path = self.resolve(path);
+            Step::Exists {
+                slot,
+                path,
+                watch: false,
+            } => {
+                let path = self.resolve(*path);
                 let actual = self.slots[*slot]
                     .exists(&path)
                     .await
                     .map(|s| s.as_ref().map(StatView::from));
                 check_result(context, actual, Ok(self.model.exists(&path)))?;
             }
-            Step::GetChildren { slot, path } => {
-                let path = self.resolve(path);
+            Step::GetChildren {
+                slot,
+                path,
+                watch: false,
+            } => {
+                let path = self.resolve(*path);
                 let actual =
                     self.slots[*slot]
                         .get_children(&path)
@@ -228,11 +235,12 @@ impl Harness {
             }
             Step::GetEphemerals { slot, prefix } => {
                 let zk = &self.slots[*slot];
-                let actual = zk.get_ephemerals(prefix).await.map(|mut paths| {
+                let prefix = self.resolve(*prefix);
+                let actual = zk.get_ephemerals(&prefix).await.map(|mut paths| {
                     paths.sort_unstable();
                     paths
                 });
-                let expected = self.model.ephemerals(zk.session_id(), prefix);
+                let expected = self.model.ephemerals(zk.session_id(), &prefix);
                 check_result(context, actual, Ok(expected))?;
             }
             Step::Close { slot } => {
@@ -297,6 +305,13 @@ impl Harness {
                     renewed
                 );
                 self.open_session(&zk, context)?;
+            }
+            Step::GetAcl { .. }
+            | Step::MultiRead { .. }
+            | Step::GetData { watch: true, .. }
+            | Step::Exists { watch: true, .. }
+            | Step::GetChildren { watch: true, .. } => {
+                unreachable!("{context}: ops() generates no such step")
             }
         }
         let after = self.ensemble.last_zxid();
@@ -402,7 +417,7 @@ proptest! {
     })]
 
     #[test]
-    fn fake_matches_the_model(steps in ops::steps()) {
+    fn fake_matches_the_model(steps in ops().steps()) {
         runtime().block_on(run(&steps))?;
     }
 }
@@ -410,41 +425,44 @@ proptest! {
 /// A fixed sequence through the interesting corners, so they are covered whatever the seed.
 #[test]
 fn fixed_sequence_matches_the_model() {
-    use crate::model::Mode;
-    let w = |slot, write| Step::Write { slot, write };
-    let create = |path, mode| GenWrite::Create {
+    use zk_testkit::op_strategy::MultiOp;
+    let create = |slot, path, mode| Step::Create {
+        slot,
         path: Target::Path(path),
         data: b"x",
         mode,
+        acl: AclChoice::Open,
+    };
+    let multi_create = |path, mode| MultiOp::Create {
+        path: Target::Path(path),
+        data: b"x",
+        mode,
+        acl: AclChoice::Open,
     };
     let steps = vec![
-        w(0, create("/a", Mode::Persistent)),
-        w(1, create("/a/s", Mode::EphemeralSequential)),
-        w(2, create("/a/", Mode::PersistentSequential)),
-        w(0, create("/a/b", Mode::Ephemeral)),
-        w(1, create("/a/b/c", Mode::Persistent)),
-        w(1, create("/a/b", Mode::Persistent)),
-        w(
-            0,
-            GenWrite::Delete {
-                path: Target::Sequential(0),
-                version: Some(1),
-            },
-        ),
-        w(
-            2,
-            GenWrite::SetData {
-                path: Target::Path("/a"),
-                data: b"hello",
-                version: Some(0),
-            },
-        ),
+        create(0, "/a", CreateMode::Persistent),
+        create(1, "/a/s", CreateMode::EphemeralSequential),
+        create(2, "/a/", CreateMode::PersistentSequential),
+        create(0, "/a/b", CreateMode::Ephemeral),
+        create(1, "/a/b/c", CreateMode::Persistent),
+        create(1, "/a/b", CreateMode::Persistent),
+        Step::Delete {
+            slot: 0,
+            path: Target::Sequential(0),
+            version: Some(1),
+        },
+        Step::SetData {
+            slot: 2,
+            path: Target::Path("/a"),
+            data: b"hello",
+            version: Some(0),
+        },
         Step::Multi {
             slot: 2,
             ops: vec![
-                create("/b", Mode::Persistent),
-                create("/b/x", Mode::EphemeralSequential),
-                GenWrite::Check {
+                multi_create("/b", CreateMode::Persistent),
+                multi_create("/b/x", CreateMode::EphemeralSequential),
+                MultiOp::Check {
                     path: Target::Path("/a"),
                     version: Some(0),
                 },
@@ -453,8 +471,8 @@ fn fixed_sequence_matches_the_model() {
         Step::Multi {
             slot: 2,
             ops: vec![
-                create("/b", Mode::Persistent),
-                GenWrite::Check {
+                multi_create("/b", CreateMode::Persistent),
+                MultiOp::Check {
                     path: Target::Path("/a"),
                     version: Some(1),
                 },
@@ -464,19 +482,18 @@ fn fixed_sequence_matches_the_model() {
         Step::GetChildren {
             slot: 0,
             path: Target::Path("/a"),
+            watch: false,
         },
         Step::Close { slot: 0 },
         Step::GetEphemerals {
             slot: 2,
-            prefix: "/",
+            prefix: Target::Root,
         },
-        w(
-            2,
-            GenWrite::Delete {
-                path: Target::Path("/a"),
-                version: None,
-            },
-        ),
+        Step::Delete {
+            slot: 2,
+            path: Target::Path("/a"),
+            version: None,
+        },
     ];
     runtime()
         .block_on(run(&steps))

@@ -8,34 +8,23 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use zk_core::{CreateMode, CreateOptions, Error, Stat};
+use zk_core::{Acl, CreateMode, CreateOptions, Error, Op, Stat};
 
-/// The create modes the generators use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Persistent,
-    Ephemeral,
-    PersistentSequential,
-    EphemeralSequential,
+/// The create mode of `options`, once they are checked to be within the model: the persistent
+/// and ephemeral modes, plain or sequential, with the open ACL (containers, TTL nodes and ACL
+/// checks are left out).
+fn modelled_mode(options: &CreateOptions) -> CreateMode {
+    let mode = options.mode;
+    assert!(
+        !mode.is_container() && !mode.is_ttl(),
+        "the model has no containers or TTL nodes: {options:?}"
+    );
+    assert_open(&options.acl);
+    mode
 }
 
-impl Mode {
-    pub(crate) fn options(self) -> CreateOptions {
-        CreateOptions::new(match self {
-            Mode::Persistent => CreateMode::Persistent,
-            Mode::Ephemeral => CreateMode::Ephemeral,
-            Mode::PersistentSequential => CreateMode::PersistentSequential,
-            Mode::EphemeralSequential => CreateMode::EphemeralSequential,
-        })
-    }
-
-    pub(crate) fn is_sequential(self) -> bool {
-        matches!(self, Mode::PersistentSequential | Mode::EphemeralSequential)
-    }
-
-    pub(crate) fn is_ephemeral(self) -> bool {
-        matches!(self, Mode::Ephemeral | Mode::EphemeralSequential)
-    }
+fn assert_open(acl: &[Acl]) {
+    assert_eq!(acl, Acl::open_unsafe(), "the model checks no ACLs");
 }
 
 /// The Stat fields the model predicts: everything but the wall-clock times.
@@ -113,47 +102,6 @@ impl Node {
             ephemeral_owner: self.ephemeral_owner,
             data_length: self.data.len() as i32,
             num_children: self.children.len() as i32,
-        }
-    }
-}
-
-/// A write operation with concrete paths, standalone or inside a multi.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum WriteOp {
-    Create {
-        path: String,
-        data: Vec<u8>,
-        mode: Mode,
-    },
-    Delete {
-        path: String,
-        version: Option<i32>,
-    },
-    SetData {
-        path: String,
-        data: Vec<u8>,
-        version: Option<i32>,
-    },
-    /// Only inside a multi.
-    Check {
-        path: String,
-        version: Option<i32>,
-    },
-}
-
-impl WriteOp {
-    pub(crate) fn to_op(&self) -> zk_core::Op {
-        match self {
-            WriteOp::Create { path, data, mode } => {
-                zk_core::Op::create(path.clone(), data.clone(), mode.options())
-            }
-            WriteOp::Delete { path, version } => zk_core::Op::delete(path.clone(), *version),
-            WriteOp::SetData {
-                path,
-                data,
-                version,
-            } => zk_core::Op::set_data(path.clone(), data.clone(), *version),
-            WriteOp::Check { path, version } => zk_core::Op::check(path.clone(), *version),
         }
     }
 }
@@ -270,7 +218,7 @@ impl Model {
         &mut self,
         path: &str,
         data: &[u8],
-        mode: Mode,
+        mode: CreateMode,
         session: i64,
         zxid: i64,
     ) -> Result<(String, StatView), Error> {
@@ -376,9 +324,10 @@ impl Model {
         &mut self,
         path: &str,
         data: &[u8],
-        mode: Mode,
+        options: &CreateOptions,
         session: i64,
     ) -> Result<(String, StatView), Error> {
+        let mode = modelled_mode(options);
         client_check(path, mode.is_sequential())?;
         let zxid = self.next_zxid();
         self.apply_create(path, data, mode, session, zxid)
@@ -401,7 +350,14 @@ impl Model {
         self.apply_set_data(path, data, version, zxid)
     }
 
-    pub(crate) fn set_acl(&mut self, path: &str, version: Option<i32>) -> Result<StatView, Error> {
+    /// A set_acl of the open ACL (the only one the model knows).
+    pub(crate) fn set_acl(
+        &mut self,
+        path: &str,
+        acl: &[Acl],
+        version: Option<i32>,
+    ) -> Result<StatView, Error> {
+        assert_open(acl);
         client_check(path, false)?;
         self.next_zxid();
         self.apply_set_acl(path, version)
@@ -409,13 +365,13 @@ impl Model {
 
     /// Section 7.13: all or nothing, one zxid, ops checked against the tree as changed by the
     /// earlier ops. An empty multi never reaches the server (the `Coordinator` contract).
-    pub(crate) fn multi(&mut self, ops: &[WriteOp], session: i64) -> Result<Vec<MultiOut>, Error> {
+    pub(crate) fn multi(&mut self, ops: &[Op], session: i64) -> Result<Vec<MultiOut>, Error> {
         for (index, op) in ops.iter().enumerate() {
             let checked = match op {
-                WriteOp::Create { path, mode, .. } => client_check(path, mode.is_sequential()),
-                WriteOp::Delete { path, .. }
-                | WriteOp::SetData { path, .. }
-                | WriteOp::Check { path, .. } => client_check(path, false),
+                Op::Create { path, options, .. } => {
+                    client_check(path, modelled_mode(options).is_sequential())
+                }
+                other => client_check(other.path(), false),
             };
             checked.map_err(|source| Error::Multi {
                 index,
@@ -430,22 +386,27 @@ impl Model {
         let mut results = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
             let result = match op {
-                WriteOp::Create { path, data, mode } => scratch
-                    .apply_create(path, data, *mode, session, zxid)
+                Op::Create {
+                    path,
+                    data,
+                    options,
+                } => scratch
+                    .apply_create(path, data, options.mode, session, zxid)
                     .map(|(actual, _)| MultiOut::Create(actual)),
-                WriteOp::Delete { path, version } => scratch
+                Op::Delete { path, version } => scratch
                     .apply_delete(path, *version, zxid)
                     .map(|()| MultiOut::Delete),
-                WriteOp::SetData {
+                Op::SetData {
                     path,
                     data,
                     version,
                 } => scratch
                     .apply_set_data(path, data, *version, zxid)
                     .map(MultiOut::SetData),
-                WriteOp::Check { path, version } => scratch
+                Op::Check { path, version } => scratch
                     .apply_check(path, *version)
                     .map(|()| MultiOut::Check),
+                other => panic!("the model has no multi operation {other:?}"),
             };
             match result {
                 Ok(out) => results.push(out),
@@ -511,15 +472,16 @@ impl Model {
 fn model_follows_the_sequence_counter_vector() {
     // Vector sequence-counter (section 8.3): the suffix counts creates, cversion creates+deletes.
     let mut m = Model::new(0, [7]);
-    m.create("/seqc", b"", Mode::Persistent, 7).unwrap();
+    m.create("/seqc", b"", &CreateOptions::persistent(), 7)
+        .unwrap();
     let (first, _) = m
-        .create("/seqc/n-", b"", Mode::PersistentSequential, 7)
+        .create("/seqc/n-", b"", &CreateOptions::persistent_sequential(), 7)
         .unwrap();
     assert_eq!(first, "/seqc/n-0000000000");
     m.delete(&first, None).unwrap();
     assert_eq!(m.exists("/seqc").unwrap().cversion, 2);
     let (second, _) = m
-        .create("/seqc/n-", b"", Mode::PersistentSequential, 7)
+        .create("/seqc/n-", b"", &CreateOptions::persistent_sequential(), 7)
         .unwrap();
     assert_eq!(second, "/seqc/n-0000000001");
     assert_eq!(m.exists("/seqc").unwrap().cversion, 3);
@@ -529,23 +491,25 @@ fn model_follows_the_sequence_counter_vector() {
 #[test]
 fn model_checks_in_server_order() {
     let mut m = Model::new(0, [7]);
-    m.create("/e", b"", Mode::Ephemeral, 7).unwrap();
+    m.create("/e", b"", &CreateOptions::ephemeral(), 7).unwrap();
     // NodeExists is checked before NoChildrenForEphemerals, a missing parent before both.
     assert!(matches!(
-        m.create("/e", b"", Mode::Persistent, 7),
+        m.create("/e", b"", &CreateOptions::persistent(), 7),
         Err(Error::NodeExists { .. })
     ));
     assert!(matches!(
-        m.create("/e/c", b"", Mode::Persistent, 7),
+        m.create("/e/c", b"", &CreateOptions::persistent(), 7),
         Err(Error::NoChildrenForEphemerals { .. })
     ));
     assert!(matches!(
-        m.create("/x/c", b"", Mode::Persistent, 7),
+        m.create("/x/c", b"", &CreateOptions::persistent(), 7),
         Err(Error::NoNode { .. })
     ));
     // A bad version is reported before NotEmpty.
-    m.create("/p", b"", Mode::Persistent, 7).unwrap();
-    m.create("/p/c", b"", Mode::Persistent, 7).unwrap();
+    m.create("/p", b"", &CreateOptions::persistent(), 7)
+        .unwrap();
+    m.create("/p/c", b"", &CreateOptions::persistent(), 7)
+        .unwrap();
     assert!(matches!(
         m.delete("/p", Some(3)),
         Err(Error::BadVersion { expected: 3, .. })
@@ -554,25 +518,13 @@ fn model_checks_in_server_order() {
     // A failed multi consumes one zxid and changes nothing.
     let before = (m.zxid, m.tree());
     let err = m
-        .multi(
-            &[
-                WriteOp::Delete {
-                    path: "/p/c".into(),
-                    version: None,
-                },
-                WriteOp::Check {
-                    path: "/p".into(),
-                    version: Some(9),
-                },
-            ],
-            7,
-        )
+        .multi(&[Op::delete("/p/c", None), Op::check("/p", Some(9))], 7)
         .unwrap_err();
     assert_eq!(err.multi_index(), Some(1));
     assert_eq!((m.zxid, m.tree()), (before.0 + 1, before.1));
     // Client-side rejections consume nothing.
     assert!(matches!(
-        m.create("/p/", b"", Mode::Persistent, 7),
+        m.create("/p/", b"", &CreateOptions::persistent(), 7),
         Err(Error::InvalidPath { .. })
     ));
     assert_eq!(m.zxid, before.0 + 1);

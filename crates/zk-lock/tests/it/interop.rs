@@ -10,19 +10,18 @@
 //! under the lock, `hold` takes the lock until told to release it, `try` takes it without
 //! waiting.
 //!
-//! The counter is a plain file in a scratch directory shared by every contender; each holder
-//! also creates a `holder` file exclusively and removes it before releasing, so two holders at
-//! once are caught in the act, not only by a short total.
+//! The counter is zk-testkit's [`SharedCounter`]: a plain file in a scratch directory shared by
+//! every contender; each holder also creates a `holder` file exclusively and removes it before
+//! releasing, so two holders at once are caught in the act, not only by a short total.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use zk_core::{Coordinator, CoordinatorExt, Error};
 use zk_lock::{ContenderKind, Lock, LockOptions, Naming, ReadWriteLock};
 use zk_testkit::WireBackend;
-use zk_testkit::interop::{Helper, Program, reply_timeout};
+use zk_testkit::interop::{Helper, Program, SharedCounter, reply_timeout};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::{scale, test_timeout, within, within_for};
 
@@ -107,71 +106,11 @@ async fn helper_release(mut helper: Helper) {
     helper.finish(reply_timeout()).await;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The shared counter
-
-/// A scratch directory with the counter file, removed on drop.
-#[derive(Debug)]
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("zk-lock-interop-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("counter"), "0").unwrap();
-        Scratch(dir)
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 scratch path")
-    }
-
-    fn counter(&self) -> u64 {
-        let text = std::fs::read_to_string(self.0.join("counter")).unwrap();
-        text.trim().parse().unwrap()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Claims the `holder` file; panics, naming the other holder, when it already exists.
-fn claim(dir: &Path, me: &str) {
-    let holder = dir.join("holder");
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&holder)
-    {
-        Ok(mut file) => file.write_all(me.as_bytes()).unwrap(),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let other = std::fs::read_to_string(&holder).unwrap_or_default();
-            panic!("{me} got the lock while {other} held it");
-        }
-        Err(e) => panic!("cannot create {}: {e}", holder.display()),
-    }
-}
-
-/// `cycles` times: take `lock`, bump the counter with a read, a yield and a write, release.
-async fn count_in_rust(lock: Lock<Zk>, dir: PathBuf, cycles: usize, me: String) {
+/// `cycles` times: take `lock`, bump the counter, release.
+async fn count_in_rust(lock: Lock<Zk>, counter: Arc<SharedCounter>, cycles: usize, me: String) {
     for _ in 0..cycles {
         let guard = lock.acquire().await.unwrap();
-        claim(&dir, &me);
-        let counter = dir.join("counter");
-        let seen: u64 = std::fs::read_to_string(&counter)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        tokio::task::yield_now().await;
-        let temporary = dir.join(format!("counter.{me}"));
-        std::fs::write(&temporary, (seen + 1).to_string()).unwrap();
-        std::fs::rename(&temporary, &counter).unwrap();
-        std::fs::remove_file(dir.join("holder")).unwrap();
+        counter.bump(&me).await;
         guard.release().await.unwrap();
     }
 }
@@ -190,7 +129,10 @@ async fn shared_counter(
     let path = lock_path();
     let admin = connect().await;
     persistent_path_for(library, &admin, &path).await;
-    let scratch = Scratch::new();
+    let scratch = Arc::new(SharedCounter::new(
+        env!("CARGO_TARGET_TMPDIR"),
+        "zk-lock-interop",
+    ));
     let cycles_arg = cycles.to_string();
     let mut processes: Vec<Helper> = (0..helpers)
         .map(|_| start_helper(library, "count", &path, kind, &[scratch.arg(), &cycles_arg]))
@@ -203,7 +145,7 @@ async fn shared_counter(
         let lock = lock_for(zk, &path);
         handles.push(tokio::spawn(count_in_rust(
             lock,
-            scratch.0.clone(),
+            scratch.clone(),
             cycles,
             format!("zk-lock-task-{i}"),
         )));
@@ -216,7 +158,7 @@ async fn shared_counter(
         assert_eq!(printed, vec!["done".to_owned()]);
     }
     assert_eq!(
-        scratch.counter(),
+        scratch.value(),
         ((helpers + tasks) * cycles) as u64,
         "every increment under the lock survived"
     );

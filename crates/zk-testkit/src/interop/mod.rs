@@ -26,6 +26,10 @@
 //!   standard input closes (the test process died without killing it).
 //! - It exits with 0 when its work is done, and with another status on any failure.
 //!
+//! For recipes that hold something exclusively (locks, elections), [`SharedCounter`] is the
+//! counter the test and its helpers bump while holding, with a `holder` file that catches two
+//! holders at once.
+//!
 //! A Java helper may use everything in Curator 5.4 and ZooKeeper (see [`curator_jars`]); a
 //! kazoo helper, kazoo 2.8 on the system Python.
 //!
@@ -58,6 +62,7 @@
 //! # }
 //! ```
 
+mod counter;
 mod error;
 mod helper;
 mod javac;
@@ -67,6 +72,7 @@ mod software;
 
 use std::time::Duration;
 
+pub use counter::SharedCounter;
 pub use error::InteropError;
 pub use helper::Helper;
 pub use program::{JVM_FLAGS, Program};
