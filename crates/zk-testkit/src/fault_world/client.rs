@@ -24,6 +24,7 @@ async fn acquire<R: Contended>(
     script: &Script,
 ) -> Ending<R::Guard> {
     let request = Request {
+        client,
         mode: round.mode,
         role: round.role,
         loss: script.loss,

@@ -67,7 +67,7 @@
 //!
 //! # Example: a toy mutex on the contender engine
 //! A recipe built on `zk_contender` in a few dozen lines, and its property test. A real
-//! recipe's adapter is shorter: its `acquire` maps the recipe's own calls and errors.
+//! recipe's adapter is shorter still: its `acquire` maps the recipe's own calls and errors.
 //!
 //! ```
 //! use std::time::Duration;
@@ -76,8 +76,7 @@
 //! use futures::future::BoxFuture;
 //! use proptest::prelude::*;
 //! use tokio::time::Instant;
-//! use zk_contender::{Cleanup, Engine, Exclusive, Holding, LossReason, LostPolicy, NodePrefix,
-//!     TagStyle, Turn, until};
+//! use zk_contender::{Engine, Exclusive, Holding, LossReason, LostPolicy, NodePrefix, TagStyle};
 //! use zk_fake::FakeSession;
 //! use zk_testkit::fault_world::{self, Acquired, Contended, Fencing, HolderView, LossPolicy,
 //!     Mode, QueuedNode, Request, strategy};
@@ -88,8 +87,15 @@
 //! struct ToyGuard {
 //!     holding: Holding<FakeSession>,
 //!     token: i64,
-//!     /// Still armed while held: dropping the guard removes the node in the background.
-//!     cleanup: Cleanup<FakeSession>,
+//!     released: bool,
+//! }
+//!
+//! impl Drop for ToyGuard {
+//!     fn drop(&mut self) {
+//!         if !self.released {
+//!             self.holding.release_in_background();
+//!         }
+//!     }
 //! }
 //!
 //! #[async_trait]
@@ -106,33 +112,19 @@
 //!             Mode::Timeout(ms) => Some(Instant::now() + Duration::from_millis(ms)),
 //!             Mode::Wait | Mode::Try => None,
 //!         };
+//!         let wait = ask.mode != Mode::Try;
+//!         let prefix = || NodePrefix::new(TagStyle::Hex, "-toy-");
 //!         let engine = Engine::new(&zk, self.path());
-//!         loop {
-//!             let prefix = NodePrefix::new(TagStyle::Hex, "-toy-");
-//!             let mut cleanup = Cleanup::tagged(zk.clone(), self.path(), &prefix.tag);
-//!             let Some(entered) = until(deadline, engine.enter(&prefix)).await else {
-//!                 return Ok(Acquired::TimedOut);
-//!             };
-//!             let mut entered = entered.map_err(|e| e.to_string())?;
-//!             cleanup.node(&entered.path, entered.session_id);
-//!             let wait = ask.mode != Mode::Try;
-//!             let turn = engine.wait_turn(&mut entered, &Exclusive, wait, deadline).await;
-//!             let turn = turn.map_err(|e| e.to_string())?;
-//!             if turn == Turn::Acquired {
-//!                 let policy = match ask.loss {
-//!                     LossPolicy::SuspendedIsLost => LostPolicy::SuspendedIsLost,
-//!                     LossPolicy::OnlySessionLoss => LostPolicy::OnlySessionLoss,
-//!                 };
-//!                 let holding = Holding::new(zk.clone(), entered.path, entered.session_id, policy);
-//!                 return Ok(Acquired::Held(ToyGuard { holding, token: entered.czxid, cleanup }));
-//!             }
-//!             cleanup.run_within(Duration::from_secs(1)).await.map_err(|e| e.to_string())?;
-//!             match turn {
-//!                 Turn::Blocked => return Ok(Acquired::Blocked),
-//!                 Turn::TimedOut => return Ok(Acquired::TimedOut),
-//!                 _ => {} // the node went with its session: queue again
-//!             }
-//!         }
+//!         let entered = engine.contend(prefix, &Exclusive, wait, deadline).await;
+//!         let Some(entered) = entered.map_err(|e| e.to_string())? else {
+//!             return Ok(if wait { Acquired::TimedOut } else { Acquired::Blocked });
+//!         };
+//!         let policy = match ask.loss {
+//!             LossPolicy::SuspendedIsLost => LostPolicy::SuspendedIsLost,
+//!             LossPolicy::OnlySessionLoss => LostPolicy::OnlySessionLoss,
+//!         };
+//!         let holding = Holding::new(zk.clone(), entered.path, entered.session_id, policy);
+//!         Ok(Acquired::Held(ToyGuard { holding, token: entered.czxid, released: false }))
 //!     }
 //!
 //!     fn is_held(&self, guard: &ToyGuard) -> bool {
@@ -151,10 +143,9 @@
 //!         guard.holding.path()
 //!     }
 //!
-//!     async fn release(&self, guard: ToyGuard) -> Result<(), String> {
-//!         guard.holding.stop();
-//!         let ToyGuard { cleanup, .. } = guard;
-//!         cleanup.run_within(Duration::from_secs(3600)).await.map_err(|e| e.to_string())
+//!     async fn release(&self, mut guard: ToyGuard) -> Result<(), String> {
+//!         guard.released = true;
+//!         guard.holding.release().await.map_err(|e| e.to_string())
 //!     }
 //!
 //!     fn check_holders(&self, holders: &[HolderView], queue: &[QueuedNode]) -> Vec<String> {

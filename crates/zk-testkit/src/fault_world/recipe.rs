@@ -14,7 +14,12 @@ use super::scenario::{LossPolicy, Mode, Role};
 /// One acquire call a round makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
-    /// Wait, try, or wait with a timeout.
+    /// The asking client's index in [`Scenario::clients`](super::Scenario::clients), for a
+    /// recipe that gives its participants names (an election candidate's id, say).
+    pub client: usize,
+    /// Wait, try, or wait with a timeout. A recipe without a timed call wraps its waiting call
+    /// in `tokio::time::timeout` and reports [`Acquired::TimedOut`]: cancel safety makes that
+    /// the same thing.
     pub mode: Mode,
     /// What the round asks for.
     pub role: Role,
