@@ -43,6 +43,7 @@ pub mod cases;
 pub mod counting;
 pub mod failover;
 mod fake_backend;
+pub mod fault_world;
 pub mod interop;
 pub mod op_strategy;
 pub mod recipe_suite;

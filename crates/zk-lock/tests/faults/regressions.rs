@@ -11,11 +11,11 @@ use tokio::time::timeout;
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions, Error, SessionState};
 use zk_fake::{FakeEnsemble, FakeSession, Fault, OpKind, OpMatcher};
 use zk_lock::{Lock, LockError, LossReason};
+use zk_testkit::fault_world::{
+    REGRESSION_WAIT as WAIT, cancel_after_polls, children_become, queue, renewed, sequential,
+};
 
-use crate::harness::{LOCK_PATH, cancel_after_polls};
-
-/// The bound on every wait here (simulated time).
-const WAIT: Duration = Duration::from_secs(120);
+use crate::recipe::LOCK_PATH;
 
 /// A fresh ensemble with the lock path in place, and an observer session.
 async fn setup() -> (FakeEnsemble, FakeSession) {
@@ -27,48 +27,10 @@ async fn setup() -> (FakeEnsemble, FakeSession) {
 
 /// The contender nodes under the lock path with their owning sessions, in sequence order.
 fn contenders(ensemble: &FakeEnsemble) -> Vec<(String, i64)> {
-    let prefix = format!("{LOCK_PATH}/");
-    let mut found: Vec<(i32, String, i64)> = ensemble
-        .snapshot()
+    queue(ensemble, LOCK_PATH, sequential)
         .into_iter()
-        .filter_map(|(path, (_, stat))| {
-            let name = path.strip_prefix(&prefix)?.to_owned();
-            let sequence = zk_core::path::sequence_number(&name)?;
-            Some((sequence, name, stat.ephemeral_owner))
-        })
-        .collect();
-    found.sort();
-    found.into_iter().map(|(_, n, o)| (n, o)).collect()
-}
-
-/// Waits (on child watches) until the lock path's children satisfy `want`.
-async fn children_become(observer: &FakeSession, what: &str, want: impl Fn(&[String]) -> bool) {
-    let waited = timeout(WAIT, async {
-        loop {
-            let (children, _, watch) = observer.watch_children(LOCK_PATH).await.unwrap();
-            if want(&children) {
-                return;
-            }
-            watch.await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "waited {WAIT:?} for {what}");
-}
-
-/// Waits until the handle is connected in a session other than `old`.
-async fn renewed(zk: &FakeSession, old: i64) {
-    let mut state = zk.session_state();
-    let waited = timeout(WAIT, async {
-        loop {
-            if state.borrow_and_update().is_connected() && zk.session_id() != old {
-                return;
-            }
-            state.changed().await.unwrap();
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "the handle never opened a new session");
+        .map(|node| (node.name, node.owner))
+        .collect()
 }
 
 /// Connection loss after the create applied: the client finds its node by its tag and adopts it
@@ -99,7 +61,7 @@ async fn connection_loss_after_the_create_applies_adopts_the_node() {
     );
     let waiter = Lock::new(waiter_zk.clone(), LOCK_PATH);
     let task = tokio::spawn(async move { waiter.acquire().await });
-    children_become(&observer, "the waiter's node", |c| c.len() == 2).await;
+    children_become(&observer, LOCK_PATH, "the waiter's node", |c| c.len() == 2).await;
     let nodes = contenders(&ensemble);
     let mine: Vec<_> = nodes
         .iter()
@@ -117,7 +79,7 @@ async fn connection_loss_after_the_create_applies_adopts_the_node() {
     );
     assert!(next.is_held() && next.fencing_token() > token);
     next.release().await.unwrap();
-    children_become(&observer, "no node left", <[String]>::is_empty).await;
+    children_become(&observer, LOCK_PATH, "no node left", <[String]>::is_empty).await;
 }
 
 /// Connection loss before the create applied: nothing was created, the retry creates one node,
@@ -154,7 +116,7 @@ async fn connection_loss_before_the_create_applies_leaves_no_orphan() {
         "no orphan of the blocked try: {nodes:?}"
     );
     guard.release().await.unwrap();
-    children_become(&observer, "no node left", <[String]>::is_empty).await;
+    children_become(&observer, LOCK_PATH, "no node left", <[String]>::is_empty).await;
 }
 
 /// A waiter whose session expires queues again in its new session and gets the lock once the
@@ -169,7 +131,7 @@ async fn expiry_while_waiting_requeues_and_gets_the_lock() {
     let waiter_zk = ensemble.connect();
     let waiter = Lock::new(waiter_zk.clone(), LOCK_PATH);
     let task = tokio::spawn(async move { waiter.acquire().await });
-    children_become(&observer, "the waiter's node", |c| c.len() == 2).await;
+    children_become(&observer, LOCK_PATH, "the waiter's node", |c| c.len() == 2).await;
 
     let old = waiter_zk.session_id();
     assert!(ensemble.faults().expire_session(old));
@@ -221,7 +183,7 @@ async fn expiry_while_holding_is_told_and_hands_over() {
     let lost = guard.lost();
     let waiter = Lock::new(ensemble.connect(), LOCK_PATH);
     let task = tokio::spawn(async move { waiter.acquire().await });
-    children_become(&observer, "the waiter's node", |c| c.len() == 2).await;
+    children_become(&observer, LOCK_PATH, "the waiter's node", |c| c.len() == 2).await;
 
     assert!(ensemble.faults().expire_session(holder_zk.session_id()));
     assert!(!guard.is_held(), "an expired session holds nothing");
@@ -231,7 +193,7 @@ async fn expiry_while_holding_is_told_and_hands_over() {
     assert!(next.is_held() && next.fencing_token() > guard.fencing_token());
     guard.release().await.unwrap();
     next.release().await.unwrap();
-    children_become(&observer, "no node left", <[String]>::is_empty).await;
+    children_become(&observer, LOCK_PATH, "no node left", <[String]>::is_empty).await;
 }
 
 /// How a cancellation case asks for the lock.
@@ -433,7 +395,7 @@ async fn connection_loss_while_finding_the_own_node_is_ridden_out() {
         }
         Err(error) => panic!("acquire must ride out connection loss, got {error:?}"),
     }
-    children_become(&observer, "no node left", <[String]>::is_empty).await;
+    children_become(&observer, LOCK_PATH, "no node left", <[String]>::is_empty).await;
 }
 
 /// `acquire_timeout` "waits at most `timeout`", even when the connection is down: it may give
