@@ -115,7 +115,8 @@
 //!         let wait = ask.mode != Mode::Try;
 //!         let prefix = || NodePrefix::new(TagStyle::Hex, "-toy-");
 //!         let engine = Engine::new(&zk, self.path());
-//!         let entered = engine.contend(prefix, &Exclusive, wait, deadline).await;
+//!         let no_check = |_| async { Ok::<(), zk_core::Error>(()) };
+//!         let entered = engine.take_turn(prefix, &Exclusive, wait, deadline, no_check).await;
 //!         let Some(entered) = entered.map_err(|e| e.to_string())? else {
 //!             return Ok(if wait { Acquired::TimedOut } else { Acquired::Blocked });
 //!         };
