@@ -26,14 +26,15 @@ pub enum Library {
 /// ```no_run
 /// use zk_testkit::interop::{Library, RecipeHelpers};
 ///
-/// static HELPERS: RecipeHelpers =
-///     RecipeHelpers::new(env!("CARGO_MANIFEST_DIR"), env!("CARGO_TARGET_TMPDIR"))
-///         .kazoo("kazoo_queue.py")
-///         .curator("CuratorQueue");
+/// // In an integration test, the second argument is `env!("CARGO_TARGET_TMPDIR")`.
+/// static HELPERS: RecipeHelpers = RecipeHelpers::new(env!("CARGO_MANIFEST_DIR"), "/tmp")
+///     .kazoo("kazoo_queue.py")
+///     .curator("CuratorQueue");
 ///
 /// # async fn queue_interop() {
 /// // `put`, the shared server's connect string, the path, then the rest.
-/// let helper = HELPERS.start(Library::Kazoo, "put", "/queue", &["item"]);
+/// let mut helper = HELPERS.start(Library::Kazoo, "put", "/queue", &["item"]);
+/// helper.expect("put").await;
 /// # }
 /// ```
 #[derive(Debug)]
