@@ -17,12 +17,11 @@
 //! `zk_testkit::expire_session`, a test utility; in production a session expires when its
 //! client is cut off for longer than the timeout.
 
-use std::error::Error as StdError;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use zk_core::{Coordinator, CoordinatorExt};
+use zk_core::Coordinator;
 use zk_election::{Candidate, CandidateOptions, ElectionError, Observer, RunOutcome};
 
 #[path = "support/sessions.rs"]
@@ -30,32 +29,21 @@ mod sessions;
 #[path = "support/target.rs"]
 mod target;
 
-use sessions::{Backend, within};
-
-/// The example's result: any error, reported by `main`.
-type Result<T> = std::result::Result<T, Box<dyn StdError>>;
+use sessions::{Backend, Result, within};
 
 /// The root of every election path the example uses.
 const ROOT: &str = "/example-elections";
 
-const USAGE: &str = "usage: cargo run --example election [-- --hosts HOST:PORT[,HOST:PORT...]]
-  without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    sessions::main_for("election", USAGE, run).await
+    sessions::main_for("election", ROOT, run).await
 }
 
-/// The whole example, on sessions of the chosen backend.
+/// The whole example, on sessions of the chosen backend (in a clean [`ROOT`]).
 async fn run(backend: &Backend) -> Result<()> {
-    let admin = backend.connect().await?;
-    admin.delete_all(ROOT).await?;
     leaders_take_turns(backend).await?;
     loss_on_expiry(backend).await?;
     try_and_timeout(backend).await?;
-    admin.delete_all(ROOT).await?;
-    admin.close().await?;
-    println!("\nremoved {ROOT} and closed the sessions");
     Ok(())
 }
 
@@ -96,19 +84,14 @@ async fn leaders_take_turns(backend: &Backend) -> Result<()> {
         seen
     });
 
-    let mut sessions = Vec::new();
-    let mut candidates = Vec::new();
-    for n in 1..=3 {
-        let zk = backend.connect().await?;
-        sessions.push(zk.clone());
-        let options = CandidateOptions::new().data(format!("10.0.0.{n}:7000"));
-        candidates.push(Candidate::with_options(
-            zk,
-            path.as_str(),
-            format!("service-{n}"),
-            options,
-        ));
-    }
+    let sessions = backend.sessions::<3>().await?;
+    let candidates: Vec<_> = (1..)
+        .zip(&sessions)
+        .map(|(n, zk)| {
+            let options = CandidateOptions::new().data(format!("10.0.0.{n}:7000"));
+            Candidate::with_options(zk.clone(), path.as_str(), format!("service-{n}"), options)
+        })
+        .collect();
     let first = candidates[0].campaign().await?;
     println!("{}: elected (term {})", first.id(), first.term());
     let mut waiting = Vec::new();
@@ -158,9 +141,7 @@ async fn leaders_take_turns(backend: &Backend) -> Result<()> {
         RunOutcome::Finished(term) => storage.write("service-1", term)?,
         RunOutcome::Lost(reason) => return Err(format!("lost: {reason:?}").into()),
     }
-    for zk in sessions {
-        zk.close().await?;
-    }
+    sessions::close_all(sessions).await?;
     within("the observer to see nobody lead", async {
         while observer.leader().await?.is_some() {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -249,17 +230,4 @@ async fn try_and_timeout(backend: &Backend) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn the_example_succeeds_on_the_fake() {
-        sessions::check_on_the_fake(run, ROOT).await;
-    }
-
-    #[test]
-    fn the_example_runs_against_a_real_server() {
-        sessions::check_on_a_real_server(run);
-    }
-}
+sessions::example_tests!(run, ROOT);

@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use zk_core::{Coordinator, CoordinatorExt, SessionState};
+use zk_core::{Coordinator, SessionState};
 use zk_lock::{Lock, LockError, LossReason, ReadWriteLock};
 
 #[path = "support/sessions.rs"]
@@ -30,10 +30,7 @@ mod sessions;
 #[path = "support/target.rs"]
 mod target;
 
-use sessions::{Backend, within};
-
-/// The example's result: any error, reported by `main`.
-type Result<T> = std::result::Result<T, Box<dyn StdError>>;
+use sessions::{Backend, Result, within};
 
 /// The root of every lock path the example uses.
 const ROOT: &str = "/example-locks";
@@ -41,25 +38,17 @@ const ROOT: &str = "/example-locks";
 const WORKERS: usize = 3;
 const TURNS: usize = 2;
 
-const USAGE: &str = "usage: cargo run --example lock [-- --hosts HOST:PORT[,HOST:PORT...]]
-  without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    sessions::main_for("lock", USAGE, run).await
+    sessions::main_for("lock", ROOT, run).await
 }
 
-/// The whole example, on sessions of the chosen backend.
+/// The whole example, on sessions of the chosen backend (in a clean [`ROOT`]).
 async fn run(backend: &Backend) -> Result<()> {
-    let admin = backend.connect().await?;
-    admin.delete_all(ROOT).await?;
     workers_take_turns(backend).await?;
     try_and_timeout(backend).await?;
     readers_share(backend).await?;
     loss_on_expiry(backend).await?;
-    admin.delete_all(ROOT).await?;
-    admin.close().await?;
-    println!("\nremoved {ROOT} and closed the sessions");
     Ok(())
 }
 
@@ -68,10 +57,7 @@ async fn run(backend: &Backend) -> Result<()> {
 async fn workers_take_turns(backend: &Backend) -> Result<()> {
     println!("\n== {WORKERS} workers contend for {ROOT}/jobs");
     let path = format!("{ROOT}/jobs");
-    let mut sessions = Vec::new();
-    for _ in 0..WORKERS {
-        sessions.push(backend.connect().await?);
-    }
+    let sessions = backend.sessions::<WORKERS>().await?;
     let inside = AtomicUsize::new(0);
     let highest_token = Mutex::new(i64::MIN);
     let work = sessions.iter().enumerate().map(|(worker, zk)| {
@@ -105,9 +91,7 @@ async fn workers_take_turns(backend: &Backend) -> Result<()> {
     for result in futures::future::join_all(work).await {
         result?;
     }
-    for zk in sessions {
-        zk.close().await?;
-    }
+    sessions::close_all(sessions).await?;
     Ok(())
 }
 
@@ -161,11 +145,7 @@ async fn try_and_timeout(backend: &Backend) -> Result<()> {
 async fn readers_share(backend: &Backend) -> Result<()> {
     println!("\n== a read/write lock: two readers share, a writer waits");
     let path = format!("{ROOT}/catalog");
-    let sessions = [
-        backend.connect().await?,
-        backend.connect().await?,
-        backend.connect().await?,
-    ];
+    let sessions = backend.sessions::<3>().await?;
     let [r1, r2, w] = &sessions;
     let reader_1 = ReadWriteLock::new(r1.clone(), path.as_str());
     let reader_2 = ReadWriteLock::new(r2.clone(), path.as_str());
@@ -202,9 +182,7 @@ async fn readers_share(backend: &Backend) -> Result<()> {
         write.fencing_token()
     );
     write.release().await?;
-    for zk in sessions {
-        zk.close().await?;
-    }
+    sessions::close_all(sessions).await?;
     Ok(())
 }
 
@@ -258,17 +236,4 @@ async fn loss_on_expiry(backend: &Backend) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn the_example_succeeds_on_the_fake() {
-        sessions::check_on_the_fake(run, ROOT).await;
-    }
-
-    #[test]
-    fn the_example_runs_against_a_real_server() {
-        sessions::check_on_a_real_server(run);
-    }
-}
+sessions::example_tests!(run, ROOT);

@@ -31,7 +31,7 @@ use zk_core::{
 #[path = "support/target.rs"]
 mod target;
 
-use target::{Target, target};
+use target::{Target, target, usage};
 
 /// The example's result: any error, reported by `main`.
 type Result<T> = std::result::Result<T, Box<dyn StdError>>;
@@ -39,13 +39,11 @@ type Result<T> = std::result::Result<T, Box<dyn StdError>>;
 /// How long the example waits for a watch before calling it a failure.
 const WATCH_TIMEOUT: Duration = Duration::from_secs(5);
 
-const USAGE: &str = "usage: cargo run --example quickstart [-- --hosts HOST:PORT[,HOST:PORT...]]
-  without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = std::env::args().skip(1);
-    match target(USAGE, args, std::env::var("ZK_HOSTS").ok()) {
+    let usage = usage("quickstart");
+    match target(&usage, args, std::env::var("ZK_HOSTS").ok()) {
         Ok(Target::Fake) => {
             println!("backend: the in-memory fake ensemble (zk_fake::FakeEnsemble)");
             run_on(Backend::Fake(zk_fake::FakeEnsemble::new())).await
@@ -55,7 +53,7 @@ async fn main() -> ExitCode {
             run_on(Backend::Real(hosts)).await
         }
         Ok(Target::Help) => {
-            println!("{USAGE}");
+            println!("{usage}");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use zk_core::{Coordinator, CoordinatorExt};
+use zk_core::Coordinator;
 use zk_semaphore::{LossReason, Semaphore, SemaphoreError};
 
 #[path = "support/sessions.rs"]
@@ -25,10 +25,7 @@ mod sessions;
 #[path = "support/target.rs"]
 mod target;
 
-use sessions::{Backend, within};
-
-/// The example's result: any error, reported by `main`.
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+use sessions::{Backend, Result, within};
 
 /// The root of every semaphore path the example uses.
 const ROOT: &str = "/example-semaphores";
@@ -38,25 +35,17 @@ const PERMITS: u32 = 2;
 const WORKERS: usize = 5;
 const TURNS: usize = 2;
 
-const USAGE: &str = "usage: cargo run --example semaphore [-- --hosts HOST:PORT[,HOST:PORT...]]
-  without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble";
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    sessions::main_for("semaphore", USAGE, run).await
+    sessions::main_for("semaphore", ROOT, run).await
 }
 
-/// The whole example, on sessions of the chosen backend.
+/// The whole example, on sessions of the chosen backend (in a clean [`ROOT`]).
 async fn run(backend: &Backend) -> Result<()> {
-    let admin = backend.connect().await?;
-    admin.delete_all(ROOT).await?;
     workers_share_the_permits(backend).await?;
     try_and_timeout(backend).await?;
     everyone_agrees_on_the_count(backend).await?;
     expiry_hands_a_permit_over(backend).await?;
-    admin.delete_all(ROOT).await?;
-    admin.close().await?;
-    println!("\nremoved {ROOT} and closed the sessions");
     Ok(())
 }
 
@@ -65,10 +54,7 @@ async fn run(backend: &Backend) -> Result<()> {
 async fn workers_share_the_permits(backend: &Backend) -> Result<()> {
     println!("\n== {WORKERS} workers share {PERMITS} permits of {ROOT}/api");
     let path = format!("{ROOT}/api");
-    let mut sessions = Vec::new();
-    for _ in 0..WORKERS {
-        sessions.push(backend.connect().await?);
-    }
+    let sessions = backend.sessions::<WORKERS>().await?;
     let inside = AtomicUsize::new(0);
     let most = AtomicUsize::new(0);
     let work = sessions.iter().enumerate().map(|(worker, zk)| {
@@ -99,9 +85,7 @@ async fn workers_share_the_permits(backend: &Backend) -> Result<()> {
         "at most {} of {PERMITS} permits were in use at once",
         most.load(Ordering::SeqCst)
     );
-    for zk in sessions {
-        zk.close().await?;
-    }
+    sessions::close_all(sessions).await?;
     Ok(())
 }
 
@@ -109,11 +93,7 @@ async fn workers_share_the_permits(backend: &Backend) -> Result<()> {
 async fn try_and_timeout(backend: &Backend) -> Result<()> {
     println!("\n== try_acquire and acquire_timeout while every permit is taken");
     let path = format!("{ROOT}/report");
-    let sessions = [
-        backend.connect().await?,
-        backend.connect().await?,
-        backend.connect().await?,
-    ];
+    let sessions = backend.sessions::<3>().await?;
     let [a, b, c] = &sessions;
     let (first, second) = (
         Semaphore::new(a.clone(), path.as_str(), PERMITS)?,
@@ -151,9 +131,7 @@ async fn try_and_timeout(backend: &Backend) -> Result<()> {
     );
     permit.release().await?;
     b_permit.release().await?;
-    for zk in sessions {
-        zk.close().await?;
-    }
+    sessions::close_all(sessions).await?;
     Ok(())
 }
 
@@ -225,17 +203,4 @@ async fn expiry_hands_a_permit_over(backend: &Backend) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn the_example_succeeds_on_the_fake() {
-        sessions::check_on_the_fake(run, ROOT).await;
-    }
-
-    #[test]
-    fn the_example_runs_against_a_real_server() {
-        sessions::check_on_a_real_server(run);
-    }
-}
+sessions::example_tests!(run, ROOT);

@@ -12,6 +12,14 @@ pub(crate) enum Target {
     Help,
 }
 
+/// The usage line of `example`, shown for `--help` and with an unknown argument.
+pub(crate) fn usage(example: &str) -> String {
+    format!(
+        "usage: cargo run --example {example} [-- --hosts HOST:PORT[,HOST:PORT...]]
+  without --hosts (and without ZK_HOSTS) the example runs on the in-memory fake ensemble"
+    )
+}
+
 /// Chooses the backend from the command line, then from `ZK_HOSTS` (ignored when empty);
 /// `usage` is shown with an unknown argument.
 pub(crate) fn target(

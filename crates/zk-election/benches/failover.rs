@@ -24,7 +24,7 @@ use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CoordinatorExt, Error};
 use zk_election::{Candidate, Leadership};
 use zk_testkit::bench::{
-    BenchMode, Measurement, cpu_time, current_thread_runtime, load_average, throughput_server,
+    BenchMode, Measurement, announce_the_fake, close_all, cpu_time, main_against_a_server, verdict,
 };
 
 /// Candidates standing at the start of every round.
@@ -129,9 +129,7 @@ where
         (slot, leading) = (next, next_leading);
     }
     drop(leading);
-    for zk in sessions {
-        zk.close().await.expect("close");
-    }
+    close_all(sessions).await;
     admin.delete_all(ROOT).await.expect("clean up");
     admin.close().await.expect("close");
     latencies.sort_unstable();
@@ -199,18 +197,9 @@ where
 }
 
 fn main() {
-    let Some(mode) = BenchMode::from_args("failover") else {
-        return;
-    };
-    let timed = mode == BenchMode::Measure;
-    let rounds = mode.span().pick(ROUNDS, CHECK_ROUNDS);
-    println!(
-        "load average before starting the server: {} ({} cores)",
-        load_average(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    let server = throughput_server();
-    current_thread_runtime().block_on(async {
+    main_against_a_server("failover", async |mode, server| {
+        let timed = mode == BenchMode::Measure;
+        let rounds = mode.span().pick(ROUNDS, CHECK_ROUNDS);
         let hosts = server.connect_string();
         println!(
             "zk-election failover against ZooKeeper at {hosts} ({rounds} rounds, current-thread runtime)"
@@ -223,11 +212,13 @@ fn main() {
         )
         .await;
         if timed {
-            let met = if median <= TARGET_MEDIAN { "met" } else { "MISSED" };
-            println!("target: median failover <= 1 ms ({met})");
+            println!(
+                "target: median failover <= 1 ms ({})",
+                verdict(median <= TARGET_MEDIAN)
+            );
         }
 
-        println!("\nthe same on the in-memory fake (no server, no network), for reference:");
+        announce_the_fake(false);
         let ensemble = zk_fake::FakeEnsemble::new();
         report(
             "fake",
@@ -237,6 +228,4 @@ fn main() {
         )
         .await;
     });
-    drop(server);
-    println!("load average at the end: {}", load_average());
 }

@@ -18,14 +18,14 @@
 //! workload on both backends (see `zk_testkit::bench`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CoordinatorExt};
 use zk_lock::Lock;
 use zk_testkit::bench::{
-    BenchMode, Layout, Span, current_thread_runtime, load_average, run_workload, throughput_server,
+    Layout, Span, announce_the_fake, close_all, cycle_each, main_against_a_server, sessions,
+    verdict,
 };
 use zk_testkit::counting::Counting;
 use zk_testkit::server::ZkServer;
@@ -55,16 +55,7 @@ async fn run<C: Coordinator + Clone + 'static>(
     locks: Vec<Lock<C>>,
     span: Span,
 ) -> f64 {
-    let locks: Vec<Arc<Lock<C>>> = locks.into_iter().map(Arc::new).collect();
-    let callers = locks.len();
-    let measured = run_workload(callers, span, move |caller, _| {
-        let lock = locks[caller].clone();
-        async move {
-            cycle(&lock).await;
-            1
-        }
-    })
-    .await;
+    let measured = cycle_each(locks, span, |lock| async move { cycle(&lock).await }).await;
     println!("{}", measured.line(&name, &LAYOUT));
     measured.rate()
 }
@@ -173,10 +164,7 @@ where
     )
     .await;
 
-    let mut sessions = Vec::new();
-    for _ in 0..CONTENDERS {
-        sessions.push(connect().await);
-    }
+    let sessions = sessions(CONTENDERS, &connect).await;
     let locks = sessions
         .iter()
         .map(|zk| Lock::new(zk.clone(), "/bench-lock/shared"))
@@ -184,32 +172,21 @@ where
     let contended = run(format!("{backend} contended x{CONTENDERS}"), locks, span).await;
 
     solo.delete_all("/bench-lock").await.unwrap();
-    for zk in sessions {
-        zk.close().await.unwrap();
-    }
+    close_all(sessions).await;
     solo.close().await.unwrap();
     (uncontended, contended, trips)
 }
 
 fn main() {
-    let Some(mode) = BenchMode::from_args("lock") else {
-        return;
-    };
-    let span = mode.span();
-    println!(
-        "load average before starting the server: {} ({} cores)",
-        load_average(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    let server = throughput_server();
-    current_thread_runtime().block_on(async {
+    main_against_a_server("lock", async |mode, server| {
+        let span = mode.span();
         let hosts = server.connect_string();
         println!("zk-lock against ZooKeeper at {hosts} ({span}, current-thread runtime)");
         let (uncontended, contended, trips) = workloads(
             "zookeeper",
             || async { ZkClient::connect(&hosts).await.expect("connect") },
             span,
-            Some(&server),
+            Some(server),
         )
         .await;
         if span.is_timed() {
@@ -221,15 +198,8 @@ fn main() {
             );
         }
 
-        println!("\nthe same on the in-memory fake (no server, no network), for reference:");
-        println!("(the fake answers each request as soon as it is polled, so there every request is its own round trip)");
+        announce_the_fake(true);
         let ensemble = zk_fake::FakeEnsemble::new();
         workloads("fake", || async { ensemble.connect() }, span, None).await;
     });
-    drop(server);
-    println!("load average at the end: {}", load_average());
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "MISSED" }
 }

@@ -24,7 +24,8 @@ use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CoordinatorExt};
 use zk_semaphore::Semaphore;
 use zk_testkit::bench::{
-    BenchMode, Layout, Span, current_thread_runtime, load_average, run_workload, throughput_server,
+    Layout, Span, announce_the_fake, close_all, cycle_each, main_against_a_server, sessions,
+    verdict,
 };
 use zk_testkit::counting::{Call, Counting, Counts};
 
@@ -63,15 +64,7 @@ async fn run<C: Coordinator + Clone + 'static>(
     semaphores: Vec<Semaphore<C>>,
     span: Span,
 ) -> f64 {
-    let semaphores: Vec<Arc<Semaphore<C>>> = semaphores.into_iter().map(Arc::new).collect();
-    let measured = run_workload(semaphores.len(), span, move |caller, _| {
-        let semaphore = semaphores[caller].clone();
-        async move {
-            cycle(&semaphore).await;
-            1
-        }
-    })
-    .await;
+    let measured = cycle_each(semaphores, span, |s| async move { cycle(&s).await }).await;
     println!("{}", measured.line(&name, &LAYOUT));
     measured.rate()
 }
@@ -84,20 +77,13 @@ async fn wake_ups<C: Coordinator + Clone + 'static>(
     path: &str,
     cycles: usize,
 ) -> f64 {
-    let semaphores: Vec<Arc<Semaphore<Counting<C>>>> = semaphores(sessions, path)
-        .into_iter()
-        .map(Arc::new)
-        .collect();
+    let semaphores = semaphores(sessions, path);
     let counts: Vec<Arc<Counts>> = sessions.iter().map(|s| s.counts().clone()).collect();
     let total = |what: &dyn Fn(&Counts) -> u64| counts.iter().map(|c| what(c)).sum::<u64>();
     let events_before = total(&|c| c.node_events());
     let listings_before = total(&|c| c.calls(Call::GetChildren));
-    run_workload(sessions.len(), Span::Calls(cycles), move |caller, _| {
-        let semaphore = semaphores[caller].clone();
-        async move {
-            cycle(&semaphore).await;
-            1
-        }
+    cycle_each(semaphores, Span::Calls(cycles), |s| async move {
+        cycle(&s).await
     })
     .await;
     let releases = (sessions.len() * cycles) as f64;
@@ -168,10 +154,7 @@ where
     )
     .await;
 
-    let mut sessions = Vec::new();
-    for _ in 0..SESSIONS {
-        sessions.push(connect().await);
-    }
+    let sessions = sessions(SESSIONS, &connect).await;
     let contended = run(
         format!("{backend} {SESSIONS} sessions, N={PERMITS}"),
         semaphores(&sessions, &format!("{root}/shared")),
@@ -188,9 +171,7 @@ where
     .await;
 
     solo.delete_all(root).await.expect("clean up");
-    for zk in sessions {
-        zk.close().await.expect("close");
-    }
+    close_all(sessions).await;
     solo.close().await.expect("close");
     Figures {
         uncontended,
@@ -201,17 +182,8 @@ where
 }
 
 fn main() {
-    let Some(mode) = BenchMode::from_args("semaphore") else {
-        return;
-    };
-    let span = mode.span();
-    println!(
-        "load average before starting the server: {} ({} cores)",
-        load_average(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    let server = throughput_server();
-    current_thread_runtime().block_on(async {
+    main_against_a_server("semaphore", async |mode, server| {
+        let span = mode.span();
         let hosts = server.connect_string();
         println!("zk-semaphore against ZooKeeper at {hosts} ({span}, current-thread runtime)");
         let real = workloads(
@@ -222,14 +194,14 @@ fn main() {
         .await;
         report(&real, span);
 
-        println!("\nthe same on the in-memory fake (no server, no network), for reference:");
-        println!("(the fake answers each request as soon as it is polled, so there every request is its own round trip)");
+        announce_the_fake(true);
         let ensemble = zk_fake::FakeEnsemble::new();
         let fake = workloads("fake", || async { ensemble.connect() }, span).await;
-        assert!(fake.wakes <= f64::from(PERMITS), "a release woke more than N waiters on the fake");
+        assert!(
+            fake.wakes <= f64::from(PERMITS),
+            "a release woke more than N waiters on the fake"
+        );
     });
-    drop(server);
-    println!("load average at the end: {}", load_average());
 }
 
 /// Prints the targets and fails when a release woke more than N waiters on average.
@@ -250,8 +222,4 @@ fn report(figures: &Figures, span: Span) {
         wakes_ok,
         "a release woke more than {PERMITS} waiters on average"
     );
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "MISSED" }
 }

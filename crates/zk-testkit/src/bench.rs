@@ -147,6 +147,90 @@ pub fn throughput_server() -> ZkServer {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A bench binary's `main` against a real server, in the order every bench reports it: answers
+/// `--list` (see [`BenchMode::from_args`]) and returns, or prints the load average and the
+/// number of cores, starts a [`throughput_server`], runs `body` with the mode and the server on
+/// a [`current_thread_runtime`], stops the server and prints the load average again.
+///
+/// # Panics
+/// When the server does not start, or `body` panics (a failed check fails `cargo test`).
+pub fn main_against_a_server(name: &str, body: impl AsyncFnOnce(BenchMode, &ZkServer)) {
+    let Some(mode) = BenchMode::from_args(name) else {
+        return;
+    };
+    println!(
+        "load average before starting the server: {} ({} cores)",
+        load_average(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let server = throughput_server();
+    current_thread_runtime().block_on(body(mode, &server));
+    drop(server);
+    println!("load average at the end: {}", load_average());
+}
+
+/// Prints the heading of the in-memory fake's figures, which a bench reports after the real
+/// server's for reference; `per_request_round_trips` adds the note that on the fake every
+/// request is its own round trip, for benches that count round trips.
+pub fn announce_the_fake(per_request_round_trips: bool) {
+    println!("\nthe same on the in-memory fake (no server, no network), for reference:");
+    if per_request_round_trips {
+        println!(
+            "(the fake answers each request as soon as it is polled, so there every request is its own round trip)"
+        );
+    }
+}
+
+/// `met` or `MISSED`: how a bench reports whether a target was met.
+pub fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// `n` sessions from `connect`, opened one after the other.
+pub async fn sessions<C, F, Fut>(n: usize, connect: F) -> Vec<C>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = C>,
+{
+    let mut sessions = Vec::with_capacity(n);
+    for _ in 0..n {
+        sessions.push(connect().await);
+    }
+    sessions
+}
+
+/// Closes every session of `sessions`.
+///
+/// # Panics
+/// When a close fails.
+pub async fn close_all<C: zk_core::Coordinator>(sessions: impl IntoIterator<Item = C>) {
+    for zk in sessions {
+        zk.close().await.expect("close");
+    }
+}
+
+/// Runs a workload of one caller per item of `items` (see [`run_workload`]), each looping
+/// `cycle` on its own item; each call counts as one operation.
+///
+/// # Panics
+/// When a call panics.
+pub async fn cycle_each<T, F, Fut>(items: Vec<T>, span: Span, cycle: F) -> Measurement
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let items: Vec<Arc<T>> = items.into_iter().map(Arc::new).collect();
+    run_workload(items.len(), span, move |caller, _| {
+        let done = cycle(items[caller].clone());
+        async move {
+            done.await;
+            1
+        }
+    })
+    .await
+}
+
 /// The runtime the benches' clients run on: tokio's current-thread runtime, with IO and time.
 ///
 /// # Panics

@@ -9,51 +9,36 @@
 //! speak the protocol their headers describe: `count` takes terms around a shared counter,
 //! `serve` campaigns, resigns and reports the leader as its own library sees it.
 
-use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use zk_core::{Coordinator, CoordinatorExt, Error};
 use zk_election::{Candidate, CandidateOptions, LossReason, Naming, Observer, Participant};
-use zk_testkit::interop::{Helper, Program, SharedCounter, reply_timeout};
+use zk_testkit::interop::{Helper, Library, RecipeHelpers, SharedCounter, reply_timeout};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::{test_timeout, within, within_for};
 use zk_testkit::{Backend, WireBackend};
 
 type Zk = Arc<dyn Coordinator>;
 
-/// Which library a helper process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Library {
-    Kazoo,
-    Curator,
+/// The election helpers in `tests/interop/`.
+static HELPERS: RecipeHelpers =
+    RecipeHelpers::new(env!("CARGO_MANIFEST_DIR"), env!("CARGO_TARGET_TMPDIR"))
+        .kazoo("kazoo_election.py")
+        .curator("CuratorLatch");
+
+/// How each library's helper is driven.
+trait ElectionHelper {
+    /// The naming that makes our candidates visible to this library.
+    fn naming(self) -> Naming;
+    /// The serve-mode commands that start and end this library's candidacy, and what it
+    /// prints after each.
+    fn campaign(self) -> &'static str;
+    fn resign(self) -> (&'static str, &'static str);
+    /// The serve-mode command listing candidates in order, and the word its answer starts with.
+    fn list(self) -> &'static str;
 }
 
-impl Library {
-    /// The library's election helper in `tests/interop/`.
-    fn program(self) -> &'static Program {
-        static KAZOO: LazyLock<Program> = LazyLock::new(|| {
-            Program::kazoo(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/interop/kazoo_election.py"
-            ))
-        });
-        static CURATOR: LazyLock<Program> = LazyLock::new(|| {
-            Program::curator(
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/interop/CuratorLatch.java"
-                ),
-                "CuratorLatch",
-            )
-            .build_root(Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-election-interop"))
-        });
-        match self {
-            Library::Kazoo => &KAZOO,
-            Library::Curator => &CURATOR,
-        }
-    }
-
-    /// The naming that makes our candidates visible to this library.
+impl ElectionHelper for Library {
     fn naming(self) -> Naming {
         match self {
             Library::Kazoo => Naming::Kazoo,
@@ -61,8 +46,6 @@ impl Library {
         }
     }
 
-    /// The serve-mode commands that start and end this library's candidacy, and what it prints
-    /// after each.
     fn campaign(self) -> &'static str {
         match self {
             Library::Kazoo => "campaign",
@@ -77,7 +60,6 @@ impl Library {
         }
     }
 
-    /// The serve-mode command listing candidates in order, and the word its answer starts with.
     fn list(self) -> &'static str {
         match self {
             Library::Kazoo => "contenders",
@@ -89,12 +71,7 @@ impl Library {
 /// Starts `library`'s helper in `mode` on `path` with candidate `id` and `extra` arguments.
 #[track_caller]
 fn start_helper(library: Library, mode: &str, path: &str, id: &str, extra: &[&str]) -> Helper {
-    let hosts = ZkServer::shared().connect_string();
-    let args: Vec<&str> = [mode, &hosts, path, id]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect();
-    Helper::start(library.program(), &args)
+    HELPERS.start(library, mode, path, &[&[id], extra].concat())
 }
 
 /// Asks a serve-mode helper a question and returns its one-line answer.

@@ -14,14 +14,13 @@
 //! every contender; each holder also creates a `holder` file exclusively and removes it before
 //! releasing, so two holders at once are caught in the act, not only by a short total.
 
-use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use zk_core::{Coordinator, CoordinatorExt, Error};
 use zk_lock::{ContenderKind, Lock, LockOptions, Naming, ReadWriteLock};
 use zk_testkit::WireBackend;
-use zk_testkit::interop::{Helper, Program, SharedCounter, reply_timeout};
+use zk_testkit::interop::{Helper, Library, RecipeHelpers, SharedCounter, reply_timeout};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::{scale, test_timeout, within, within_for};
 
@@ -37,48 +36,16 @@ fn count_timeout() -> Duration {
 // ---------------------------------------------------------------------------------------------
 // Helper processes
 
-/// Which library a helper process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Library {
-    Kazoo,
-    Curator,
-}
-
-impl Library {
-    /// The library's lock helper in `tests/interop/`.
-    fn program(self) -> &'static Program {
-        static KAZOO: LazyLock<Program> = LazyLock::new(|| {
-            Program::kazoo(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/interop/kazoo_lock.py"
-            ))
-        });
-        static CURATOR: LazyLock<Program> = LazyLock::new(|| {
-            Program::curator(
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/interop/CuratorLock.java"
-                ),
-                "CuratorLock",
-            )
-            .build_root(Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-lock-interop"))
-        });
-        match self {
-            Library::Kazoo => &KAZOO,
-            Library::Curator => &CURATOR,
-        }
-    }
-}
+/// The lock helpers in `tests/interop/`.
+static HELPERS: RecipeHelpers =
+    RecipeHelpers::new(env!("CARGO_MANIFEST_DIR"), env!("CARGO_TARGET_TMPDIR"))
+        .kazoo("kazoo_lock.py")
+        .curator("CuratorLock");
 
 /// Starts `library`'s lock helper in `mode` on `path`'s `kind` lock, with `extra` arguments.
 #[track_caller]
 fn start_helper(library: Library, mode: &str, path: &str, kind: &str, extra: &[&str]) -> Helper {
-    let hosts = ZkServer::shared().connect_string();
-    let args: Vec<&str> = [mode, &hosts, path, kind]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect();
-    Helper::start(library.program(), &args)
+    HELPERS.start(library, mode, path, &[&[kind], extra].concat())
 }
 
 /// Runs a `try` helper to completion: true when it took the lock.

@@ -14,43 +14,33 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use zk_core::{Coordinator, CoordinatorExt};
 use zk_semaphore::{Layout, Semaphore, SemaphoreOptions};
 use zk_testkit::WireBackend;
-use zk_testkit::interop::{Helper, Program, reply_timeout};
+use zk_testkit::interop::{Helper, Library, RecipeHelpers, reply_timeout};
 use zk_testkit::server::ZkServer;
 use zk_testkit::timing::{test_timeout, within, within_for};
 
 type Zk = Arc<dyn Coordinator>;
 
-/// The Curator helper, compiled once per test binary.
-fn curator() -> &'static Program {
-    static CURATOR: LazyLock<Program> = LazyLock::new(|| {
-        Program::curator(
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/interop/CuratorSemaphore.java"
-            ),
-            "CuratorSemaphore",
-        )
-        .build_root(Path::new(env!("CARGO_TARGET_TMPDIR")).join("zk-semaphore-interop"))
-    });
-    &CURATOR
-}
+/// The Curator helper in `tests/interop/`, compiled once per test binary.
+static HELPERS: RecipeHelpers =
+    RecipeHelpers::new(env!("CARGO_MANIFEST_DIR"), env!("CARGO_TARGET_TMPDIR"))
+        .curator("CuratorSemaphore");
 
 /// Starts the helper in `mode` on the semaphore at `path` with `permits`, plus `extra`.
 #[track_caller]
 fn start(mode: &str, path: &str, permits: u32, extra: &[&str]) -> Helper {
-    let hosts = ZkServer::shared().connect_string();
     let permits = permits.to_string();
-    let args: Vec<&str> = [mode, &hosts, path, &permits]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect();
-    Helper::start(curator(), &args)
+    HELPERS.start(
+        Library::Curator,
+        mode,
+        path,
+        &[&[permits.as_str()], extra].concat(),
+    )
 }
 
 /// Runs a `try` helper to completion: true when it got a lease.

@@ -30,6 +30,10 @@
 //! counter the test and its helpers bump while holding, with a `holder` file that catches two
 //! holders at once.
 //!
+//! [`RecipeHelpers`] declares a recipe's pair of helpers once per test binary and starts
+//! either one ([`Library`]) with the arguments every recipe's helpers take first: a mode, the
+//! shared server's connect string and the recipe's path.
+//!
 //! A Java helper may use everything in Curator 5.4 and ZooKeeper (see [`curator_jars`]); a
 //! kazoo helper, kazoo 2.8 on the system Python.
 //!
@@ -68,6 +72,7 @@ mod helper;
 mod javac;
 mod program;
 mod protocol;
+mod recipe;
 mod software;
 
 use std::time::Duration;
@@ -76,6 +81,7 @@ pub use counter::SharedCounter;
 pub use error::InteropError;
 pub use helper::Helper;
 pub use program::{JVM_FLAGS, Program};
+pub use recipe::{Library, RecipeHelpers};
 pub use software::{
     JavaTools, Package, curator_classpath, curator_jars, install_hint, java_dir, kazoo_python,
     system_python,
