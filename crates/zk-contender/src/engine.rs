@@ -66,6 +66,15 @@ pub async fn until<F: std::future::Future>(deadline: Option<Instant>, fut: F) ->
     }
 }
 
+/// A [`Engine::take_turn`] check for recipes that keep nothing in the recipe path: always
+/// passes.
+///
+/// # Errors
+/// Never.
+pub async fn no_check<E>(_dir_stat: Option<Stat>) -> Result<(), E> {
+    Ok(())
+}
+
 /// The engine for one recipe path: enters contenders, finds them again after lost replies,
 /// lists, and waits for a contender's turn under a [`Policy`].
 ///
@@ -488,9 +497,7 @@ mod tests {
         deadline: Option<Instant>,
     ) -> Result<Option<Entered>, Error> {
         engine
-            .take_turn(prefix, &Exclusive, wait, deadline, |_| async {
-                Ok::<(), Error>(())
-            })
+            .take_turn(prefix, &Exclusive, wait, deadline, no_check::<Error>)
             .await
     }
 

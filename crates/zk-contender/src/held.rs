@@ -59,6 +59,7 @@ impl Drop for SlotClaim {
 /// [`SlotClaim`] it carries is freed.
 pub struct HeldNode<C: Coordinator + Clone + 'static> {
     holding: Holding<C>,
+    czxid: i64,
     released: bool,
     claim: Option<SlotClaim>,
 }
@@ -67,37 +68,33 @@ impl<C: Coordinator + Clone + 'static> fmt::Debug for HeldNode<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HeldNode")
             .field("holding", &self.holding)
+            .field("czxid", &self.czxid)
             .field("released", &self.released)
             .finish()
     }
 }
 
 impl<C: Coordinator + Clone + 'static> HeldNode<C> {
-    /// The node at `path` of session `session_id` holds as of now; `claim` (the handle's
-    /// [`HoldSlot`], if it has one) is freed once the node is released or dropped.
+    /// The node `entered` holds now (its turn came); `claim` (the handle's [`HoldSlot`], if it
+    /// has one) is freed once the node is released or dropped.
     pub fn new(
-        zk: C,
-        path: String,
-        session_id: i64,
-        policy: LostPolicy,
-        claim: Option<SlotClaim>,
-    ) -> HeldNode<C> {
-        HeldNode {
-            holding: Holding::new(zk, path, session_id, policy),
-            released: false,
-            claim,
-        }
-    }
-
-    /// The node `entered` holds now (its turn came): [`HeldNode::new`] with its path and
-    /// session.
-    pub fn from_entered(
         zk: C,
         entered: &Entered,
         policy: LostPolicy,
         claim: Option<SlotClaim>,
     ) -> HeldNode<C> {
-        HeldNode::new(zk, entered.path.clone(), entered.session_id, policy, claim)
+        HeldNode {
+            holding: Holding::new(zk, entered.path.clone(), entered.session_id, policy),
+            czxid: entered.czxid,
+            released: false,
+            claim,
+        }
+    }
+
+    /// The held node's czxid: strictly greater than that of every node queued before it on
+    /// the same path, so a mutex holder's fencing token or a leader's term.
+    pub fn czxid(&self) -> i64 {
+        self.czxid
     }
 
     /// The held node's full path.
@@ -112,7 +109,7 @@ impl<C: Coordinator + Clone + 'static> HeldNode<C> {
 
     /// Whether the node still holds as far as this client knows; see [`Holding::is_held`].
     pub fn is_held(&self) -> bool {
-        !self.released && self.holding.is_held()
+        self.holding.is_held()
     }
 
     /// Resolves when the node no longer safely holds, with the reason; see [`Holding::lost`].
@@ -168,13 +165,22 @@ mod tests {
             .create("/held", b"", &CreateOptions::ephemeral())
             .await
             .unwrap();
-        HeldNode::new(
+        let entered = Entered {
+            name: "held".to_owned(),
+            path: created.path,
+            czxid: created.stat.czxid,
+            session_id: zk.session_id(),
+            listing: Vec::new(),
+            dir_stat: None,
+        };
+        let node = HeldNode::new(
             zk.clone(),
-            created.path,
-            zk.session_id(),
+            &entered,
             LostPolicy::SuspendedIsLost,
             slot.claim(),
-        )
+        );
+        assert_eq!(node.czxid(), created.stat.czxid);
+        node
     }
 
     #[tokio::test(start_paused = true)]

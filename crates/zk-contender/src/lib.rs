@@ -57,7 +57,7 @@ mod recovery;
 mod removal;
 
 pub use contender::{Contender, ContenderKind, sorted_contenders};
-pub use engine::{Engine, Entered, Turn, until};
+pub use engine::{Engine, Entered, Turn, no_check, until};
 pub use held::{HeldNode, HoldSlot, SlotClaim};
 pub use loss::{Holding, LossReason, LostPolicy};
 pub use node_name::{Naming, NodePrefix, TagStyle};

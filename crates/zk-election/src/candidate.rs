@@ -2,17 +2,15 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use zk_contender::{Engine, Exclusive, LossReason, LostPolicy, Naming};
+use zk_contender::{Engine, Exclusive, HoldSlot, LossReason, LostPolicy, Naming, no_check};
 use zk_core::Coordinator;
 
 use crate::error::ElectionError;
-use crate::leadership::{Busy, Leadership};
+use crate::leadership::Leadership;
 use crate::naming::{holds_data, node_data, node_prefix};
 use crate::observer::Observer;
 
@@ -115,7 +113,7 @@ pub struct Candidate<C: Coordinator + Clone + 'static> {
     path: String,
     id: String,
     options: CandidateOptions,
-    busy: Arc<AtomicBool>,
+    slot: HoldSlot,
 }
 
 impl<C: Coordinator + Clone + 'static> Candidate<C> {
@@ -136,7 +134,7 @@ impl<C: Coordinator + Clone + 'static> Candidate<C> {
             path: path.into(),
             id: id.into(),
             options,
-            busy: Arc::new(AtomicBool::new(false)),
+            slot: HoldSlot::new(),
         }
     }
 
@@ -281,25 +279,33 @@ impl<C: Coordinator + Clone + 'static> Candidate<C> {
         wait: bool,
     ) -> Result<Option<Leadership<C>>, ElectionError> {
         self.check()?;
-        let busy = Busy::take(&self.busy).ok_or_else(|| ElectionError::AlreadyCampaigning {
-            path: self.path.clone(),
-        })?;
+        let claim = self
+            .slot
+            .claim()
+            .ok_or_else(|| ElectionError::AlreadyCampaigning {
+                path: self.path.clone(),
+            })?;
         let naming = self.options.naming;
         let data = node_data(naming, &self.id, &self.options.data);
         let engine = Engine::new(&self.zk, &self.path)
             .data(&data)
             .containers(naming.containers());
-        let no_check = |_| async { Ok::<(), zk_core::Error>(()) };
         let won = engine
-            .take_turn(|| node_prefix(naming), &Exclusive, wait, deadline, no_check)
+            .take_turn(
+                || node_prefix(naming),
+                &Exclusive,
+                wait,
+                deadline,
+                no_check::<zk_core::Error>,
+            )
             .await?;
         Ok(won.map(|entered| {
             Leadership::new(
                 self.zk.clone(),
-                entered,
+                &entered,
                 self.id.clone(),
                 self.options.lost_policy,
-                busy,
+                claim,
             )
         }))
     }

@@ -1,31 +1,11 @@
 //! `Leadership`: proof of being elected, its term, and how to learn it was lost.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use zk_contender::{Entered, Holding, LossReason, LostPolicy};
+use zk_contender::{Entered, HeldNode, LossReason, LostPolicy, SlotClaim};
 use zk_core::Coordinator;
 
 use crate::error::ElectionError;
-
-/// Marks a candidate handle as campaigning or leading for as long as it lives, so one handle
-/// takes part once at a time.
-#[derive(Debug)]
-pub(crate) struct Busy(Arc<AtomicBool>);
-
-impl Busy {
-    /// Marks `flag`, or `None` when it is already marked.
-    pub(crate) fn take(flag: &Arc<AtomicBool>) -> Option<Busy> {
-        (!flag.swap(true, Ordering::AcqRel)).then(|| Busy(flag.clone()))
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
 
 /// Being the leader of an election.
 ///
@@ -40,19 +20,16 @@ impl Drop for Busy {
 /// without one the node goes when the session ends).
 #[must_use = "dropping the leadership resigns it"]
 pub struct Leadership<C: Coordinator + Clone + 'static> {
-    holding: Holding<C>,
-    term: i64,
+    node: HeldNode<C>,
     id: String,
-    resigned: bool,
-    _busy: Busy,
 }
 
 impl<C: Coordinator + Clone + 'static> fmt::Debug for Leadership<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Leadership")
             .field("id", &self.id)
-            .field("node", &self.holding.path())
-            .field("term", &self.term)
+            .field("node", &self.node.path())
+            .field("term", &self.term())
             .field("leader", &self.is_leader())
             .finish()
     }
@@ -65,20 +42,14 @@ impl<C: Coordinator + Clone + 'static> Leadership<C> {
     /// false without anyone awaiting [`Leadership::lost`].
     pub(crate) fn new(
         zk: C,
-        entered: Entered,
+        entered: &Entered,
         id: String,
         policy: LostPolicy,
-        busy: Busy,
+        claim: SlotClaim,
     ) -> Leadership<C> {
-        let holding = Holding::new(zk, entered.path, entered.session_id, policy);
-        drop(holding.lost());
-        Leadership {
-            holding,
-            term: entered.czxid,
-            id,
-            resigned: false,
-            _busy: busy,
-        }
+        let node = HeldNode::new(zk, entered, policy, Some(claim));
+        drop(node.lost());
+        Leadership { node, id }
     }
 
     /// The leader's term: the czxid of its candidate node, strictly greater than every earlier
@@ -88,7 +59,7 @@ impl<C: Coordinator + Clone + 'static> Leadership<C> {
     /// the highest it has seen, so a leader that lost its leadership without noticing (a long
     /// pause, a partition) is turned away instead of undoing its successor's work.
     pub fn term(&self) -> i64 {
-        self.term
+        self.node.czxid()
     }
 
     /// The id this candidate campaigned with.
@@ -98,12 +69,12 @@ impl<C: Coordinator + Clone + 'static> Leadership<C> {
 
     /// The full path of the leader's candidate node.
     pub fn node_path(&self) -> &str {
-        self.holding.path()
+        self.node.path()
     }
 
     /// The session that owns the candidate node.
     pub fn session_id(&self) -> i64 {
-        self.holding.session_id()
+        self.node.session_id()
     }
 
     /// Whether this candidate still leads as far as this client knows: it has not resigned,
@@ -112,12 +83,12 @@ impl<C: Coordinator + Clone + 'static> Leadership<C> {
     /// [`LostPolicy::SuspendedIsLost`] (the default), the connection has not been suspended
     /// since the election.
     pub fn is_leader(&self) -> bool {
-        !self.resigned && self.holding.is_held()
+        self.node.is_held()
     }
 
     /// Resolves when the leadership ends, with the reason; at once if it already has.
     pub fn lost(&self) -> impl std::future::Future<Output = LossReason> + Send + 'static {
-        self.holding.lost()
+        self.node.lost()
     }
 
     /// Resigns: removes the candidate node, retrying through connection loss until it is gone
@@ -125,30 +96,7 @@ impl<C: Coordinator + Clone + 'static> Leadership<C> {
     ///
     /// # Errors
     /// Only for failures that retrying cannot cure (an ACL forbidding the delete, say).
-    pub async fn resign(mut self) -> Result<(), ElectionError> {
-        self.resigned = true;
-        Ok(self.holding.release().await?)
-    }
-}
-
-impl<C: Coordinator + Clone + 'static> Drop for Leadership<C> {
-    fn drop(&mut self) {
-        if !self.resigned {
-            self.holding.release_in_background();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn busy_marks_once_and_clears_on_drop() {
-        let flag = Arc::new(AtomicBool::new(false));
-        let busy = Busy::take(&flag).expect("free");
-        assert!(Busy::take(&flag).is_none(), "marked");
-        drop(busy);
-        assert!(Busy::take(&flag).is_some(), "cleared");
+    pub async fn resign(self) -> Result<(), ElectionError> {
+        Ok(self.node.release().await?)
     }
 }

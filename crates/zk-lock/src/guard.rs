@@ -22,7 +22,6 @@ use crate::error::LockError;
 #[must_use = "dropping the guard releases the lock"]
 pub struct LockGuard<C: Coordinator + Clone + 'static> {
     node: HeldNode<C>,
-    token: i64,
     kind: ContenderKind,
 }
 
@@ -30,15 +29,15 @@ impl<C: Coordinator + Clone + 'static> fmt::Debug for LockGuard<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockGuard")
             .field("path", &self.node.path())
-            .field("fencing_token", &self.token)
+            .field("fencing_token", &self.node.czxid())
             .field("held", &self.is_held())
             .finish()
     }
 }
 
 impl<C: Coordinator + Clone + 'static> LockGuard<C> {
-    pub(crate) fn new(node: HeldNode<C>, token: i64, kind: ContenderKind) -> LockGuard<C> {
-        LockGuard { node, token, kind }
+    pub(crate) fn new(node: HeldNode<C>, kind: ContenderKind) -> LockGuard<C> {
+        LockGuard { node, kind }
     }
 
     /// A number that grows strictly from one holder of this lock path to the next: the czxid of
@@ -48,7 +47,7 @@ impl<C: Coordinator + Clone + 'static> LockGuard<C> {
     /// lower than the highest it has seen: a holder that lost the lock without noticing (a long
     /// pause, a partition) is then turned away instead of overwriting its successor's work.
     pub fn fencing_token(&self) -> i64 {
-        self.token
+        self.node.czxid()
     }
 
     /// The full path of this holder's lock node.

@@ -7,7 +7,7 @@ use zk_core::Coordinator;
 
 use zk_contender::{
     Contender, ContenderKind, Engine, Exclusive, HeldNode, HoldSlot, LostPolicy, Naming, Policy,
-    ReadWrite, SlotClaim,
+    ReadWrite, SlotClaim, no_check,
 };
 
 use crate::error::LockError;
@@ -199,15 +199,14 @@ impl<C: Coordinator + Clone + 'static> Lock<C> {
         wait: bool,
     ) -> Result<Option<LockGuard<C>>, LockError> {
         let prefix = || node_prefix(self.options.naming, self.kind, self.read_write);
-        let no_check = |_| async { Ok::<(), LockError>(()) };
         let taken = self
             .engine()
-            .take_turn(prefix, self.policy(), wait, deadline, no_check)
+            .take_turn(prefix, self.policy(), wait, deadline, no_check::<LockError>)
             .await?;
         Ok(taken.map(|entered| {
             let policy = self.options.lost_policy;
-            let node = HeldNode::from_entered(self.zk.clone(), &entered, policy, Some(claim));
-            LockGuard::new(node, entered.czxid, self.kind)
+            let node = HeldNode::new(self.zk.clone(), &entered, policy, Some(claim));
+            LockGuard::new(node, self.kind)
         }))
     }
 }

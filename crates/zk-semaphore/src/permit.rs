@@ -20,22 +20,21 @@ use crate::error::SemaphoreError;
 #[must_use = "dropping the permit releases it"]
 pub struct Permit<C: Coordinator + Clone + 'static> {
     node: HeldNode<C>,
-    token: i64,
 }
 
 impl<C: Coordinator + Clone + 'static> fmt::Debug for Permit<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
             .field("path", &self.node.path())
-            .field("token", &self.token)
+            .field("token", &self.node.czxid())
             .field("held", &self.is_held())
             .finish()
     }
 }
 
 impl<C: Coordinator + Clone + 'static> Permit<C> {
-    pub(crate) fn new(node: HeldNode<C>, token: i64) -> Permit<C> {
-        Permit { node, token }
+    pub(crate) fn new(node: HeldNode<C>) -> Permit<C> {
+        Permit { node }
     }
 
     /// This permit's token: the czxid of its lease node, unique among every permit ever taken on
@@ -45,7 +44,7 @@ impl<C: Coordinator + Clone + 'static> Permit<C> {
     /// fencing token in a mutex's sense: with N holders at once a lower token does not mean its
     /// holder was superseded, so a protected resource cannot simply refuse lower tokens.
     pub fn token(&self) -> i64 {
-        self.token
+        self.node.czxid()
     }
 
     /// The full path of this permit's lease node.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use zk_contender::{
     Contender, Engine, Entered, Exclusive, HeldNode, HoldSlot, Leases, LostPolicy, NodePrefix,
-    SlotClaim, TagStyle, until,
+    SlotClaim, TagStyle, no_check, until,
 };
 use zk_core::path::join;
 use zk_core::{Coordinator, Stat};
@@ -263,8 +263,8 @@ impl<C: Coordinator + Clone + 'static> Semaphore<C> {
 
     fn permit(&self, entered: &Entered, claim: SlotClaim) -> Permit<C> {
         let policy = self.options.lost_policy;
-        let node = HeldNode::from_entered(self.zk.clone(), entered, policy, Some(claim));
-        Permit::new(node, entered.czxid)
+        let node = HeldNode::new(self.zk.clone(), entered, policy, Some(claim));
+        Permit::new(node)
     }
 
     /// The native layout: lease nodes under the path, the first N hold.
@@ -304,22 +304,20 @@ impl<C: Coordinator + Clone + 'static> Semaphore<C> {
         wait: bool,
     ) -> Result<Option<Permit<C>>, SemaphoreError> {
         let locks = join(&self.path, "locks");
-        let no_check = |_| async { Ok::<(), SemaphoreError>(()) };
         let Some(mutex) = Engine::new(&self.zk, &locks)
             .take_turn(
                 || NodePrefix::new(TagStyle::Curator, "-lock-"),
                 &Exclusive,
                 wait,
                 deadline,
-                no_check,
+                no_check::<SemaphoreError>,
             )
             .await?
         else {
             return Ok(None);
         };
         // Dropping this (a cancelled acquire) removes the mutex node in the background.
-        let mutex =
-            HeldNode::from_entered(self.zk.clone(), &mutex, LostPolicy::OnlySessionLoss, None);
+        let mutex = HeldNode::new(self.zk.clone(), &mutex, LostPolicy::OnlySessionLoss, None);
         // Our mutex node keeps the semaphore node from being swept while we check it.
         let taken = match until(deadline, self.agree()).await.transpose() {
             Err(e) => Err(e),

@@ -115,7 +115,7 @@
 //!         let wait = ask.mode != Mode::Try;
 //!         let prefix = || NodePrefix::new(TagStyle::Hex, "-toy-");
 //!         let engine = Engine::new(&zk, self.path());
-//!         let no_check = |_| async { Ok::<(), zk_core::Error>(()) };
+//!         let no_check = zk_contender::no_check::<zk_core::Error>;
 //!         let entered = engine.take_turn(prefix, &Exclusive, wait, deadline, no_check).await;
 //!         let Some(entered) = entered.map_err(|e| e.to_string())? else {
 //!             return Ok(if wait { Acquired::TimedOut } else { Acquired::Blocked });
