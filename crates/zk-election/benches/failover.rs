@@ -26,6 +26,7 @@ use zk_election::{Candidate, Leadership};
 use zk_testkit::bench::{
     BenchMode, Measurement, announce_the_fake, close_all, cpu_time, main_against_a_server, verdict,
 };
+use zk_testkit::timing::{test_timeout, within_for};
 
 /// Candidates standing at the start of every round.
 const CANDIDATES: usize = 4;
@@ -94,9 +95,11 @@ where
     let mut sessions = Vec::with_capacity(CANDIDATES);
     for slot in 0..CANDIDATES {
         sessions.push(stand(slot, &connect, &tx).await);
-        standing(&admin, slot + 1).await;
+        within_for(test_timeout(), standing(&admin, slot + 1)).await;
     }
-    let (mut slot, mut leading, _) = rx.recv().await.expect("a first leader");
+    let (mut slot, mut leading, _) = within_for(test_timeout(), rx.recv())
+        .await
+        .expect("a first leader");
     let mut latencies = Vec::with_capacity(rounds);
     let mut close_replies = Vec::with_capacity(rounds);
     let mut cpu = Duration::ZERO;
@@ -108,7 +111,9 @@ where
             .await
             .expect("close the leader's session");
         let closed = start.elapsed();
-        let (next, next_leading, elected_at) = rx.recv().await.expect("the next leader");
+        let (next, next_leading, elected_at) = within_for(test_timeout(), rx.recv())
+            .await
+            .expect("the next leader");
         if round >= warm_up {
             latencies.push(elected_at - start);
             close_replies.push(closed);

@@ -128,6 +128,12 @@ async fn a_silent_server_stops_the_default_leader_but_not_the_tolerant_one() {
     let (strict_lost, tolerant_lost) = (strict.lost(), tokio::spawn(tolerant.lost()));
     let session = tolerant_zk.session_id();
 
+    // Both sessions talk to the server right before the pause, so the server's clock for the
+    // tolerant session and the strict client's read timeout start together: without this, the
+    // tolerant session's last ping could be up to a third of the timeout older, and resuming
+    // when the strict client suspends could land on its expiry.
+    strict_zk.exists("/").await.unwrap();
+    tolerant_zk.exists("/").await.unwrap();
     server.pause().unwrap();
     let reason = within_for(Duration::from_secs(20).mul_f64(scale()), strict_lost).await;
     server.resume().unwrap();
