@@ -12,8 +12,8 @@ use futures::future::BoxFuture;
 use zk_core::{Coordinator, CoordinatorExt, CreateMode, CreateOptions};
 use zk_fake::FakeSession;
 use zk_testkit::fault_world::{
-    Acquired, Action, Cancel, Chaos, Contended, End, Fencing, HolderView, LossPolicy, Mode,
-    QueuedNode, Request, Role, Round, Scenario, Script, When, at_most, run,
+    Acquired, Action, Cancel, Chaos, Contended, End, Fencing, HolderView, Mode, QueuedNode,
+    Request, Role, Round, Scenario, Script, When, at_most, run,
 };
 
 const PATH: &str = "/greedy";
@@ -164,7 +164,7 @@ fn round(pause_ms: u64, mode: Mode) -> Round {
 /// Two clients; the second asks while the first holds.
 fn overlapping(mode: Mode) -> Scenario {
     let script = |pause_ms| Script {
-        loss: LossPolicy::SuspendedIsLost,
+        loss: zk_contender::LostPolicy::SuspendedIsLost,
         rounds: vec![round(pause_ms, mode)],
     };
     Scenario {

@@ -13,10 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use proptest::prelude::*;
-use zk_election::{Candidate, CandidateOptions, ElectionError, Leadership, LossReason, LostPolicy};
+use zk_election::{Candidate, CandidateOptions, ElectionError, Leadership, LossReason};
 use zk_fake::FakeSession;
 use zk_testkit::fault_world::{
-    self, Acquired, Contended, Fencing, HolderView, LossPolicy, Mode, QueuedNode, Request, strategy,
+    self, Acquired, Contended, Fencing, HolderView, Mode, QueuedNode, Request, strategy,
 };
 
 const PATH: &str = "/election/faults";
@@ -38,10 +38,7 @@ impl Contended for Election {
         zk: FakeSession,
         ask: Request,
     ) -> Result<Acquired<Self::Guard>, String> {
-        let policy = match ask.loss {
-            LossPolicy::SuspendedIsLost => LostPolicy::SuspendedIsLost,
-            LossPolicy::OnlySessionLoss => LostPolicy::OnlySessionLoss,
-        };
+        let policy = ask.loss;
         let options = CandidateOptions::new().lost_policy(policy);
         let candidate = Candidate::with_options(zk, PATH, format!("c{}", ask.client), options);
         let won = match ask.mode {

@@ -5,11 +5,10 @@ use futures::future::BoxFuture;
 use std::time::Duration;
 use zk_fake::FakeSession;
 use zk_lock::{
-    Contender, ContenderKind, Lock, LockError, LockGuard, LockOptions, LossReason, LostPolicy,
-    ReadWriteLock,
+    Contender, ContenderKind, Lock, LockError, LockGuard, LockOptions, LossReason, ReadWriteLock,
 };
 use zk_testkit::fault_world::{
-    self, Acquired, Contended, Fencing, HolderView, LossPolicy, Mode, QueuedNode, Request, Role,
+    self, Acquired, Contended, Fencing, HolderView, Mode, QueuedNode, Request, Role,
 };
 
 /// The lock path every client contends on.
@@ -26,11 +25,7 @@ pub(crate) enum LockRecipe {
 
 impl LockRecipe {
     fn handle(self, zk: FakeSession, request: Request) -> Lock<FakeSession> {
-        let policy = match request.loss {
-            LossPolicy::SuspendedIsLost => LostPolicy::SuspendedIsLost,
-            LossPolicy::OnlySessionLoss => LostPolicy::OnlySessionLoss,
-        };
-        let options = LockOptions::new().lost_policy(policy);
+        let options = LockOptions::new().lost_policy(request.loss);
         match (self, request.role) {
             (LockRecipe::Mutex, _) => Lock::with_options(zk, LOCK_PATH, options),
             (LockRecipe::ReadWrite, role) => {

@@ -15,9 +15,9 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use proptest::prelude::*;
 use zk_fake::FakeSession;
-use zk_semaphore::{LossReason, LostPolicy, Permit, Semaphore, SemaphoreError, SemaphoreOptions};
+use zk_semaphore::{LossReason, Permit, Semaphore, SemaphoreError, SemaphoreOptions};
 use zk_testkit::fault_world::{
-    self, Acquired, Contended, Fencing, HolderView, LossPolicy, Mode, QueuedNode, Request, strategy,
+    self, Acquired, Contended, Fencing, HolderView, Mode, QueuedNode, Request, strategy,
 };
 
 const PATH: &str = "/semaphores/faults";
@@ -42,10 +42,7 @@ impl Contended for Permits {
         zk: FakeSession,
         ask: Request,
     ) -> Result<Acquired<Self::Guard>, String> {
-        let policy = match ask.loss {
-            LossPolicy::SuspendedIsLost => LostPolicy::SuspendedIsLost,
-            LossPolicy::OnlySessionLoss => LostPolicy::OnlySessionLoss,
-        };
+        let policy = ask.loss;
         let options = SemaphoreOptions::new().lost_policy(policy);
         let semaphore =
             Semaphore::with_options(zk, PATH, PERMITS, options).map_err(|e| format!("{e:?}"))?;

@@ -78,7 +78,7 @@
 //! use tokio::time::Instant;
 //! use zk_contender::{Engine, Exclusive, Holding, LossReason, LostPolicy, NodePrefix, TagStyle};
 //! use zk_fake::FakeSession;
-//! use zk_testkit::fault_world::{self, Acquired, Contended, Fencing, HolderView, LossPolicy,
+//! use zk_testkit::fault_world::{self, Acquired, Contended, Fencing, HolderView,
 //!     Mode, QueuedNode, Request, strategy};
 //!
 //! #[derive(Debug)]
@@ -120,11 +120,7 @@
 //!         let Some(entered) = entered.map_err(|e| e.to_string())? else {
 //!             return Ok(if wait { Acquired::TimedOut } else { Acquired::Blocked });
 //!         };
-//!         let policy = match ask.loss {
-//!             LossPolicy::SuspendedIsLost => LostPolicy::SuspendedIsLost,
-//!             LossPolicy::OnlySessionLoss => LostPolicy::OnlySessionLoss,
-//!         };
-//!         let holding = Holding::new(zk.clone(), entered.path, entered.session_id, policy);
+//!         let holding = Holding::new(zk.clone(), entered.path, entered.session_id, ask.loss);
 //!         Ok(Acquired::Held(ToyGuard { holding, token: entered.czxid, released: false }))
 //!     }
 //!
@@ -206,7 +202,7 @@ pub use recipe::{Acquired, Contended, HolderView, Request};
 pub use rules::{Fencing, at_most, readers_share};
 pub use run::run;
 pub use scenario::{
-    Action, Cancel, Chaos, End, LossPolicy, Mode, OpFault, Role, Round, Scenario, Script, When,
+    Action, Cancel, Chaos, End, Mode, OpFault, Role, Round, Scenario, Script, When,
 };
 pub use waits::{REGRESSION_WAIT, children_become, renewed};
 

@@ -9,7 +9,9 @@ use zk_fake::FakeSession;
 
 use super::queue::{QueuedNode, sequential};
 use super::rules::Fencing;
-use super::scenario::{LossPolicy, Mode, Role};
+use zk_contender::LostPolicy;
+
+use super::scenario::{Mode, Role};
 
 /// One acquire call a round makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub struct Request {
     /// What the round asks for.
     pub role: Role,
     /// The loss policy of the script's handles.
-    pub loss: LossPolicy,
+    pub loss: LostPolicy,
 }
 
 /// How an acquire call ended, short of an error.

@@ -6,6 +6,7 @@
 //! one line a round, one line a chaos event.
 
 use std::fmt;
+use zk_contender::LostPolicy;
 
 use zk_fake::OpKind;
 
@@ -51,16 +52,6 @@ pub enum Role {
     Shared,
 }
 
-/// When a script's holds count as lost, mirroring the `LostPolicy` every `zk-contender` recipe
-/// takes; the recipe maps it onto its own option.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
-pub enum LossPolicy {
-    /// A suspended connection already counts as a loss (the safe default).
-    SuspendedIsLost,
-    /// Only a session's end or the node's deletion counts.
-    OnlySessionLoss,
-}
-
 /// One round of a client's script: pause, ask, and if it comes, hold a while and let go.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Round {
@@ -82,7 +73,7 @@ pub struct Round {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Script {
     /// The loss policy of every handle the script makes.
-    pub loss: LossPolicy,
+    pub loss: LostPolicy,
     /// The rounds, run one after the other.
     pub rounds: Vec<Round>,
 }

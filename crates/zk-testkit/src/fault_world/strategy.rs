@@ -5,10 +5,11 @@ use std::ops::RangeInclusive;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
+use zk_contender::LostPolicy;
 use zk_fake::OpKind;
 
 use super::scenario::{
-    Action, Cancel, Chaos, End, LossPolicy, Mode, OpFault, Role, Round, Scenario, Script, When,
+    Action, Cancel, Chaos, End, Mode, OpFault, Role, Round, Scenario, Script, When,
 };
 
 /// The number of cases a property test runs when `PROPTEST_CASES` does not say.
@@ -148,8 +149,8 @@ fn round(shared: bool) -> impl Strategy<Value = Round> {
 fn script(shared: bool, rounds: RangeInclusive<usize>) -> impl Strategy<Value = Script> {
     (
         prop_oneof![
-            3 => Just(LossPolicy::SuspendedIsLost),
-            1 => Just(LossPolicy::OnlySessionLoss),
+            3 => Just(LostPolicy::SuspendedIsLost),
+            1 => Just(LostPolicy::OnlySessionLoss),
         ],
         proptest::collection::vec(round(shared), rounds),
     )
