@@ -143,23 +143,10 @@ macro_rules! __recipe_suite {
 
         $($doc)*
         macro_rules! $name {
-            (backend = $d backend:expr, time = paused $d(,)?) => {
-                $crate::__stamp_recipe_cases!(
-                    [$crate::__private::tokio::test(
-                        crate = "zk_testkit::__private::tokio",
-                        start_paused = true
-                    )]
-                    $d backend, [$($module)*], [$($case),*]
-                );
-            };
-            (backend = $d backend:expr, time = real $d(,)?) => {
-                $crate::__stamp_recipe_cases!(
-                    [$crate::__private::tokio::test(
-                        crate = "zk_testkit::__private::tokio",
-                        flavor = "multi_thread",
-                        worker_threads = 2
-                    )]
-                    $d backend, [$($module)*], [$($case),*]
+            (backend = $d backend:expr, time = $d time:ident $d(,)?) => {
+                $crate::__with_time_attr!(
+                    $d time,
+                    __stamp_recipe_cases!($d backend, [$($module)*], [$($case),*])
                 );
             };
         }
@@ -171,14 +158,43 @@ macro_rules! __recipe_suite {
 #[macro_export]
 macro_rules! __stamp_recipe_cases {
     ($attr:tt $backend:expr, $module:tt, [$($case:ident),*]) => {
-        $($crate::__stamp_recipe_case!($attr $backend, $module, $case);)*
+        $($crate::__stamp_case!($attr $backend, $module, $case);)*
     };
 }
 
-/// One recipe case as a test.
+/// Calls `$crate::$callback!([<test attribute>] args...)` with the `#[tokio::test]` attribute
+/// of `time`: `paused` (current thread, tokio's clock paused) or `real` (two workers, the wall
+/// clock). The one mapping behind [`conformance_suite!`](crate::conformance_suite!) and
+/// [`recipe_suite!`](crate::recipe_suite!).
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __stamp_recipe_case {
+macro_rules! __with_time_attr {
+    (paused, $callback:ident ! ($($args:tt)*)) => {
+        $crate::$callback!(
+            [$crate::__private::tokio::test(
+                crate = "zk_testkit::__private::tokio",
+                start_paused = true
+            )]
+            $($args)*
+        );
+    };
+    (real, $callback:ident ! ($($args:tt)*)) => {
+        $crate::$callback!(
+            [$crate::__private::tokio::test(
+                crate = "zk_testkit::__private::tokio",
+                flavor = "multi_thread",
+                worker_threads = 2
+            )]
+            $($args)*
+        );
+    };
+}
+
+/// One case (of either suite) as a test: `module::case(&backend)` under
+/// [`crate::case_timeout`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __stamp_case {
     ($attr:tt $backend:expr, [$($module:tt)*], $case:ident) => {
         #$attr
         async fn $case() {

@@ -177,17 +177,7 @@ macro_rules! __stamp_cases {
             #[allow(unused_imports)]
             mod $module {
                 use super::*;
-                $(
-                    #$attr
-                    async fn $case() {
-                        let backend = $backend;
-                        $crate::timing::within_for(
-                            $crate::case_timeout(),
-                            $crate::cases::$module::$case(&backend),
-                        )
-                        .await;
-                    }
-                )*
+                $($crate::__stamp_case!($attr $backend, [$crate::cases::$module], $case);)*
             }
         )*
     };
@@ -237,26 +227,10 @@ macro_rules! conformance_suite {
             capabilities = $crate::Capabilities::all(),
         );
     };
-    (backend = $backend:expr, time = paused, capabilities = $expected:expr $(,)?) => {
-        $crate::conformance_suite!(@stamp
-            [$crate::__private::tokio::test(
-                crate = "zk_testkit::__private::tokio",
-                start_paused = true
-            )]
-            $backend, $expected
-        );
+    (backend = $backend:expr, time = $time:ident, capabilities = $expected:expr $(,)?) => {
+        $crate::__with_time_attr!($time, conformance_suite!(@stamp $backend, $expected));
     };
-    (backend = $backend:expr, time = real, capabilities = $expected:expr $(,)?) => {
-        $crate::conformance_suite!(@stamp
-            [$crate::__private::tokio::test(
-                crate = "zk_testkit::__private::tokio",
-                flavor = "multi_thread",
-                worker_threads = 2
-            )]
-            $backend, $expected
-        );
-    };
-    (@stamp [$($attr:tt)*] $backend:expr, $expected:expr) => {
+    ([$($attr:tt)*] @stamp $backend:expr, $expected:expr) => {
         #[$($attr)*]
         async fn capabilities_are_as_expected() {
             let backend = $backend;
