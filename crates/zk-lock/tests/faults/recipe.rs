@@ -4,9 +4,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use std::time::Duration;
 use zk_fake::FakeSession;
-use zk_lock::{
-    Contender, ContenderKind, Lock, LockError, LockGuard, LockOptions, LossReason, ReadWriteLock,
-};
+use zk_lock::{Lock, LockError, LockGuard, LockOptions, LossReason, ReadWriteLock};
 use zk_testkit::fault_world::{
     self, Acquired, Contended, Fencing, HolderView, Mode, QueuedNode, Request, Role,
 };
@@ -46,13 +44,6 @@ impl Contended for LockRecipe {
 
     fn path(&self) -> &str {
         LOCK_PATH
-    }
-
-    fn role_of(&self, name: &str) -> Option<Role> {
-        Contender::parse(name).map(|c| match c.kind {
-            ContenderKind::Exclusive => Role::Exclusive,
-            ContenderKind::Read => Role::Shared,
-        })
     }
 
     async fn acquire(

@@ -12,7 +12,7 @@ use zk_core::{Coordinator, CoordinatorExt, CreateOptions, Error, SessionState};
 use zk_fake::{FakeEnsemble, FakeSession, Fault, OpKind, OpMatcher};
 use zk_lock::{Lock, LockError, LossReason};
 use zk_testkit::fault_world::{
-    REGRESSION_WAIT as WAIT, cancel_after_polls, children_become, queue, renewed, sequential,
+    REGRESSION_WAIT as WAIT, cancel_after_polls, children_become, contender_role, queue, renewed,
 };
 
 use crate::recipe::LOCK_PATH;
@@ -27,7 +27,7 @@ async fn setup() -> (FakeEnsemble, FakeSession) {
 
 /// The contender nodes under the lock path with their owning sessions, in sequence order.
 fn contenders(ensemble: &FakeEnsemble) -> Vec<(String, i64)> {
-    queue(ensemble, LOCK_PATH, sequential)
+    queue(ensemble, LOCK_PATH, contender_role)
         .into_iter()
         .map(|node| (node.name, node.owner))
         .collect()

@@ -197,7 +197,7 @@ mod world;
 use std::time::Duration;
 
 pub use cancel::cancel_after_polls;
-pub use queue::{QueuedNode, queue, sequential};
+pub use queue::{QueuedNode, contender_role, queue};
 pub use recipe::{Acquired, Contended, HolderView, Request};
 pub use rules::{Fencing, at_most, readers_share};
 pub use run::run;

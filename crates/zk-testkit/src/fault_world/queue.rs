@@ -1,5 +1,6 @@
 //! The contender queue as the fake's tree holds it, read without any request.
 
+use zk_contender::Contender;
 use zk_fake::FakeEnsemble;
 
 use super::scenario::Role;
@@ -49,8 +50,9 @@ pub fn queue(
     found
 }
 
-/// The default contender test: a name with a ten-digit sequence suffix is an exclusive
-/// contender.
-pub fn sequential(name: &str) -> Option<Role> {
-    zk_core::path::sequence_number(name).map(|_| Role::Exclusive)
+/// The default contender test: what [`zk_contender::Contender::parse`] makes of the name, so
+/// a child with a sequence suffix is a contender, shared when it carries a read marker of any
+/// known scheme (ours, kazoo's, Curator's).
+pub fn contender_role(name: &str) -> Option<Role> {
+    Contender::parse(name).map(|c| Role::from(c.kind))
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use zk_fake::FakeSession;
 
-use super::queue::{QueuedNode, sequential};
+use super::queue::{QueuedNode, contender_role};
 use super::rules::Fencing;
 use zk_contender::LostPolicy;
 
@@ -59,10 +59,10 @@ pub trait Contended: fmt::Debug + Send + Sync + 'static {
     fn path(&self) -> &str;
 
     /// The role of the child `name` of [`Contended::path`], or `None` for a child that is no
-    /// contender. The default, [`sequential`], takes every child with a ten-digit sequence
-    /// suffix for an exclusive contender; a recipe with shared contenders says which are.
+    /// contender. The default, [`contender_role`], parses it as the contender engine does; a
+    /// recipe whose nodes carry markers of their own says which are which.
     fn role_of(&self, name: &str) -> Option<Role> {
-        sequential(name)
+        contender_role(name)
     }
 
     /// Makes a handle on `session` as `request` says and calls the matching acquire method.

@@ -6,7 +6,7 @@
 //! one line a round, one line a chaos event.
 
 use std::fmt;
-use zk_contender::LostPolicy;
+use zk_contender::{ContenderKind, LostPolicy};
 
 use zk_fake::OpKind;
 
@@ -42,7 +42,7 @@ pub enum End {
     Drop,
 }
 
-/// What a round asks for.
+/// What a round asks for: the scenario's name for a [`ContenderKind`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum Role {
     /// To hold alone among exclusive contenders: a mutex contender, a writer, a candidate, a
@@ -50,6 +50,15 @@ pub enum Role {
     Exclusive,
     /// To share with other shared holders: a reader. Shown as `S`.
     Shared,
+}
+
+impl From<ContenderKind> for Role {
+    fn from(kind: ContenderKind) -> Role {
+        match kind {
+            ContenderKind::Exclusive => Role::Exclusive,
+            ContenderKind::Read => Role::Shared,
+        }
+    }
 }
 
 /// One round of a client's script: pause, ask, and if it comes, hold a while and let go.
