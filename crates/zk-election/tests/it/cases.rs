@@ -104,7 +104,7 @@ pub(crate) async fn one_leader_at_a_time_and_terms_grow(backend: &dyn Backend) {
         );
         tasks.push(tokio::spawn(async move {
             for _ in 0..5 {
-                let leading = candidate.campaign().await.unwrap();
+                let leading = within(candidate.campaign()).await.unwrap();
                 assert_eq!(leaders.fetch_add(1, Ordering::SeqCst), 0, "two leaders");
                 assert!(leading.is_leader());
                 let term = leading.term();
@@ -114,12 +114,14 @@ pub(crate) async fn one_leader_at_a_time_and_terms_grow(backend: &dyn Backend) {
                 tokio::task::yield_now().await;
                 leaders.fetch_sub(1, Ordering::SeqCst);
                 terms.fetch_add(1, Ordering::SeqCst);
-                leading.resign().await.unwrap();
+                within(leading.resign()).await.unwrap();
             }
         }));
     }
+    // Each wait inside the tasks is bounded; the whole run is not, since its length grows
+    // with the work and a loaded machine (not a stuck waiter) would then fail it.
     for task in tasks {
-        within(task).await.unwrap();
+        task.await.unwrap();
     }
     assert_eq!(terms.load(Ordering::SeqCst), 20);
     assert_eq!(observer.leader().await.unwrap(), None);
