@@ -12,7 +12,6 @@ use zk_core::{
 use crate::contender::{Contender, sorted_contenders};
 use crate::node_name::NodePrefix;
 use crate::policy::{Decision, Policy};
-use crate::recovery::{connected, recover};
 use crate::removal::{Cleanup, delete_node};
 
 /// How many times a create retries a recipe path that vanished (a swept container) before
@@ -129,7 +128,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
             };
             match made {
                 Ok(()) | Err(Error::NoNode { .. }) => return Ok(()),
-                Err(e) => recover(self.zk, e).await?,
+                Err(e) => self.zk.recover(e).await?,
             }
         }
     }
@@ -171,7 +170,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                 }
                 Err(Error::NoNode { .. }) if attempts < PATH_RETRIES => self.ensure_dir().await?,
                 Err(e) if attempts < CREATE_RETRIES => {
-                    recover(self.zk, e).await?;
+                    self.zk.recover(e).await?;
                     if let Some(found) = self.find_own(prefix).await? {
                         return Ok(found);
                     }
@@ -189,7 +188,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
     pub async fn find_own(&self, prefix: &NodePrefix) -> Result<Option<Entered>, Error> {
         loop {
             match self.try_find_own(prefix).await {
-                Err(e) => recover(self.zk, e).await?,
+                Err(e) => self.zk.recover(e).await?,
                 found => return found,
             }
         }
@@ -237,7 +236,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
             match self.zk.get_children(self.dir).await {
                 Ok((children, stat)) => return Ok((children, Some(stat))),
                 Err(Error::NoNode { .. }) => return Ok((Vec::new(), None)),
-                Err(e) => recover(self.zk, e).await?,
+                Err(e) => self.zk.recover(e).await?,
             }
         }
     }
@@ -307,7 +306,7 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                 Some(Ok(Change::Relist)) => {}
                 Some(Ok(Change::SessionEnded)) => return Ok(Turn::NodeGone),
                 Some(Ok(Change::Reconnect)) => {
-                    if until(deadline, connected(self.zk))
+                    if until(deadline, self.zk.connected())
                         .await
                         .transpose()?
                         .is_none()

@@ -18,7 +18,8 @@
 //!   kazoo's or Curator's where their layouts allow; [`Contender::parse`] orders every scheme
 //!   together.
 //! - [`Cleanup`], [`delete_node`], [`delete_tagged`]: guaranteed removal, so every wait is
-//!   cancel-safe. [`recover`] and [`connected`]: waiting out what waiting can cure.
+//!   cancel-safe. Waiting out what waiting can cure is
+//!   `zk_core::CoordinatorExt::recover`.
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and
 //!   [`Holding::lost`] (session expired, node deleted, handle closed, or suspended per
 //!   [`LostPolicy`]), with no background task until `lost` is asked; [`Holding::release`]
@@ -53,7 +54,6 @@ mod held;
 mod loss;
 mod node_name;
 mod policy;
-mod recovery;
 mod removal;
 
 pub use contender::{Contender, ContenderKind, sorted_contenders};
@@ -62,5 +62,4 @@ pub use held::{HeldNode, HoldSlot, SlotClaim};
 pub use loss::{Holding, LossReason, LostPolicy};
 pub use node_name::{Naming, NodePrefix, TagStyle};
 pub use policy::{Decision, Exclusive, Leases, Policy, ReadWrite};
-pub use recovery::{connected, recover};
 pub use removal::{Cleanup, delete_node, delete_tagged};

@@ -1,9 +1,7 @@
 //! Guaranteed removal of contender nodes: a node is deleted even when the attempt that made it
 //! is dropped, its create reply was lost, or the connection is down for a while.
 
-use zk_core::{Coordinator, Error};
-
-use crate::recovery::connected;
+use zk_core::{Coordinator, CoordinatorExt, Error};
 
 /// Deletes an ephemeral node of session `session_id`, retrying through connection loss, until
 /// it is gone or the session has ended (which removes the node too).
@@ -23,7 +21,7 @@ pub async fn delete_node<C: Coordinator + ?Sized>(
             Ok(()) | Err(Error::NoNode { .. }) => return Ok(()),
             Err(e) if e.is_session_fatal() => return Ok(()),
             Err(e) if e.is_retryable() => {
-                if connected(zk).await.is_err() {
+                if zk.connected().await.is_err() {
                     return Ok(());
                 }
             }
@@ -54,7 +52,7 @@ pub async fn delete_tagged<C: Coordinator + ?Sized>(
             Err(Error::NoNode { .. }) => return Ok(()),
             Err(e) if e.is_session_fatal() => return Ok(()),
             Err(e) if e.is_retryable() => {
-                if connected(zk).await.is_err() {
+                if zk.connected().await.is_err() {
                     return Ok(());
                 }
                 if zk.session_id() != session_id {

@@ -6,6 +6,7 @@ use crate::coordinator::Coordinator;
 use crate::error::{Error, Result};
 use crate::path::{ancestors, join, validate_path};
 use crate::types::create::{CreateOptions, Created};
+use crate::types::event::SessionState;
 use crate::types::stat::Stat;
 
 /// How many times the helpers retry a step that raced with another client before giving up.
@@ -112,6 +113,44 @@ pub trait CoordinatorExt: Coordinator {
         let (mut children, _) = self.get_children(path).await?;
         children.sort_unstable();
         Ok(children)
+    }
+
+    /// Waits until the handle is connected; fails once it never will be again.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] or [`Error::AuthFailed`] when the handle has ended.
+    async fn connected(&self) -> Result<()> {
+        let mut state = self.session_state();
+        let state = state
+            .wait_for(|s| s.is_connected() || s.is_terminal())
+            .await
+            .map_err(|_| Error::Closed)?;
+        match *state {
+            SessionState::AuthFailed => Err(Error::AuthFailed),
+            SessionState::Closed => Err(Error::Closed),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits out `error` when waiting can cure it: connection loss (until the handle
+    /// reconnects), or the session's expiry when the handle opens a new session (for at most
+    /// a few session timeouts, since a handle built with terminal expiry never will). What a
+    /// loop that must ride out trouble calls after a failed request, before trying again.
+    ///
+    /// # Errors
+    /// `error` itself when waiting cannot help, or the handle's final failure.
+    async fn recover(&self, error: Error) -> Result<()> {
+        if error.is_retryable() {
+            return self.connected().await;
+        }
+        if error == Error::SessionExpired {
+            let patience = self.session_timeout() * 3 + std::time::Duration::from_secs(1);
+            return match tokio::time::timeout(patience, self.connected()).await {
+                Ok(result) => result,
+                Err(_) => Err(error),
+            };
+        }
+        Err(error)
     }
 }
 

@@ -2,9 +2,9 @@
 
 use futures::future::{join_all, select_all};
 use tokio::sync::watch;
-use zk_contender::{Engine, connected, recover, sorted_contenders};
+use zk_contender::{Engine, sorted_contenders};
 use zk_core::path::{join, validate_path};
-use zk_core::{Coordinator, Error, EventType, OneshotWatch, SessionState};
+use zk_core::{Coordinator, CoordinatorExt, Error, EventType, OneshotWatch, SessionState};
 
 use crate::error::ElectionError;
 use crate::participant::{Participant, read};
@@ -121,8 +121,8 @@ impl<C: Coordinator + Clone + 'static> Observer<C> {
         };
         let pending = loop {
             match follower.look().await? {
-                Pending::Reconnect => connected(&self.zk).await?,
-                Pending::NewSession => recover(&self.zk, Error::SessionExpired).await?,
+                Pending::Reconnect => self.zk.connected().await?,
+                Pending::NewSession => self.zk.recover(Error::SessionExpired).await?,
                 pending => break pending,
             }
         };
@@ -204,12 +204,12 @@ impl<C: Coordinator> Follower<C> {
                 match event.state {
                     SessionState::Closed => Err(Error::Closed),
                     SessionState::AuthFailed => Err(Error::AuthFailed),
-                    SessionState::Expired => recover(&self.zk, Error::SessionExpired).await,
+                    SessionState::Expired => self.zk.recover(Error::SessionExpired).await,
                     _ => Ok(()),
                 }
             }
-            Pending::Reconnect => connected(&self.zk).await,
-            Pending::NewSession => recover(&self.zk, Error::SessionExpired).await,
+            Pending::Reconnect => self.zk.connected().await,
+            Pending::NewSession => self.zk.recover(Error::SessionExpired).await,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `Participant`: one candidate as an observer sees it, read from its node.
 
 use zk_contender::Contender;
-use zk_core::{Coordinator, Error, Stat};
+use zk_core::{Coordinator, CoordinatorExt, Error, Stat};
 
 use crate::naming::split_node_data;
 
@@ -63,7 +63,7 @@ pub(crate) async fn read<C: Coordinator + ?Sized>(
         match zk.get_data(&path).await {
             Ok((bytes, stat)) => return Ok(Some(Participant::from_node(contender, &bytes, &stat))),
             Err(Error::NoNode { .. }) => return Ok(None),
-            Err(e) => zk_contender::recover(zk, e).await?,
+            Err(e) => zk.recover(e).await?,
         }
     }
 }

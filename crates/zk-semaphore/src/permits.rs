@@ -7,7 +7,6 @@
 //! [`SemaphoreError::PermitsMismatch`], and data that is not a count is
 //! [`SemaphoreError::InvalidPermitsData`].
 
-use zk_contender::recover;
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions, Error, Stat};
 
 use crate::error::SemaphoreError;
@@ -90,13 +89,13 @@ pub(crate) async fn ensure<C: Coordinator + ?Sized>(
                     // Created meanwhile by someone else (or by our own lost reply): read it.
                     Err(Error::NodeExists { .. }) => continue,
                     Err(e) => {
-                        recover(zk, e).await?;
+                        zk.recover(e).await?;
                         continue;
                     }
                 }
             }
             Err(e) => {
-                recover(zk, e).await?;
+                zk.recover(e).await?;
                 continue;
             }
         };
@@ -113,7 +112,7 @@ pub(crate) async fn ensure<C: Coordinator + ?Sized>(
                 Ok(stat) => return Ok(stat),
                 // Someone wrote first, or the node went: read again.
                 Err(Error::BadVersion { .. } | Error::NoNode { .. }) => {}
-                Err(e) => recover(zk, e).await?,
+                Err(e) => zk.recover(e).await?,
             },
         }
     }
