@@ -72,6 +72,22 @@ fn fire_persistent(
 }
 
 impl WatchRegistry {
+    /// How many watchers are registered, counting those whose receiver was dropped but that
+    /// were not forgotten yet: what a test checks to catch a watch leak.
+    pub fn len(&self) -> usize {
+        let oneshots: usize = [&self.data, &self.exist, &self.child]
+            .iter()
+            .flat_map(|map| map.values())
+            .map(Vec::len)
+            .sum();
+        let persistent: usize = [&self.persistent, &self.recursive]
+            .iter()
+            .flat_map(|map| map.values())
+            .map(Vec::len)
+            .sum();
+        oneshots + persistent
+    }
+
     /// True when no watch is registered.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()

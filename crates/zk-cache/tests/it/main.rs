@@ -1,0 +1,8 @@
+//! zk-cache's tests: the shared cases on the fake and on a real server, and what only the
+//! fake can stage (connection cuts of a chosen length).
+
+#[macro_use]
+mod cases;
+mod on_fake;
+mod on_real;
+mod reconnect;

@@ -1,0 +1,3 @@
+//! The watch cases on the in-memory fake, with tokio's clock paused.
+
+watch_cases!(backend = zk_testkit::FakeBackend::new(), time = paused);
