@@ -216,14 +216,14 @@ impl FakeEnsemble {
         ids
     }
 
-    /// How many watches the live session `session_id` holds (one-shot watches not fired yet,
-    /// and persistent ones), counting any whose receiver was dropped but not yet forgotten;
-    /// `None` for no live session of that id. A test that runs a watcher through many changes
+    /// How many watches the live session `session_id` holds and still listens to (one-shot
+    /// watches not fired yet, and persistent ones; a dropped watch is not counted); `None` for
+    /// no live session of that id. A test that runs a watcher through many changes
     /// checks with it that watches do not pile up.
     pub fn watch_count(&self, session_id: i64) -> Option<usize> {
         let state = self.lock();
         let client = state.sessions.get(&session_id)?;
-        state.clients.get(client).map(|c| c.watches.len())
+        state.clients.get(client).map(|c| c.watches.live())
     }
 
     /// Every node with its data and Stat, keyed by path (the `/zookeeper` system nodes included).

@@ -57,19 +57,31 @@ use std::collections::BTreeSet;
 /// `pub async fn` items whose only parameter has type `&dyn Backend`.
 pub fn case_functions(source: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for line in source.lines() {
-        let Some(rest) = line
+    let lines: Vec<&str> = source.lines().collect();
+    for (at, line) in lines.iter().enumerate() {
+        let Some(first) = line
             .strip_prefix("pub(crate) async fn ")
             .or_else(|| line.strip_prefix("pub async fn "))
         else {
             continue;
         };
+        // rustfmt wraps a long signature: read on until the parameter list closes.
+        let mut rest = first.to_owned();
+        for more in lines.iter().skip(at + 1).take(4) {
+            if rest.contains(')') {
+                break;
+            }
+            rest.push(' ');
+            rest.push_str(more.trim());
+        }
         let Some((name, params)) = rest.split_once('(') else {
             continue;
         };
         let Some((params, _)) = params.split_once(')') else {
             continue;
         };
+        // A wrapped parameter list ends with a comma.
+        let params = params.trim().trim_end_matches(',');
         let only_backend = params
             .split_once(':')
             .is_some_and(|(_, ty)| ty.trim() == "&dyn Backend");
@@ -217,28 +229,49 @@ async fn private(backend: &dyn Backend) {}
     pub(crate) async fn nested(backend: &dyn Backend) {}
 pub(crate) fn not_async(backend: &dyn Backend) {}
 pub(crate) async fn other_type(backend: &FakeBackend) {}
+pub(crate) async fn a_name_so_long_that_rustfmt_wraps_it(
+    backend: &dyn Backend,
+) {
+}
+pub(crate) async fn wrapped_with_more(
+    backend: &dyn Backend,
+    n: usize,
+) {
+}
 "#;
 
     #[test]
     fn cases_are_public_async_fns_taking_only_a_backend() {
-        assert_eq!(case_functions(SOURCE), ["first", "second"]);
+        assert_eq!(
+            case_functions(SOURCE),
+            ["first", "second", "a_name_so_long_that_rustfmt_wraps_it"]
+        );
     }
 
     #[test]
     fn a_complete_list_passes() {
-        assert_cases_listed(SOURCE, &["second", "first"]);
+        assert_cases_listed(
+            SOURCE,
+            &["second", "first", "a_name_so_long_that_rustfmt_wraps_it"],
+        );
     }
 
     #[test]
     #[should_panic(expected = "defined but not listed [\"second\"]")]
     fn an_unlisted_case_fails() {
-        assert_cases_listed(SOURCE, &["first"]);
+        assert_cases_listed(SOURCE, &["first", "a_name_so_long_that_rustfmt_wraps_it"]);
     }
 
     #[test]
     #[should_panic(expected = "listed but not defined [\"helper_with_more\"]")]
     fn a_listed_helper_fails() {
-        assert_cases_listed(SOURCE, &["first", "second", "helper_with_more"]);
+        let listed = [
+            "first",
+            "second",
+            "a_name_so_long_that_rustfmt_wraps_it",
+            "helper_with_more",
+        ];
+        assert_cases_listed(SOURCE, &listed);
     }
 
     #[test]

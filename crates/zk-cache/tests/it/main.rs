@@ -3,6 +3,9 @@
 
 #[macro_use]
 mod cases;
+#[macro_use]
+mod tree_cases;
 mod on_fake;
 mod on_real;
 mod reconnect;
+mod tree_faults;

@@ -2,3 +2,7 @@
 //! client.
 
 watch_cases!(backend = zk_testkit::WireBackend::shared(), time = real);
+
+mod trees {
+    tree_cases!(backend = zk_testkit::WireBackend::shared(), time = real);
+}

@@ -72,19 +72,20 @@ fn fire_persistent(
 }
 
 impl WatchRegistry {
-    /// How many watchers are registered, counting those whose receiver was dropped but that
-    /// were not forgotten yet: what a test checks to catch a watch leak.
-    pub fn len(&self) -> usize {
-        let oneshots: usize = [&self.data, &self.exist, &self.child]
+    /// How many watchers are registered whose receiver is still held (a dropped watch may
+    /// stay registered until it fires, as on a real server, but is not counted): what a test
+    /// checks to catch a watch leak.
+    pub fn live(&self) -> usize {
+        let oneshots = [&self.data, &self.exist, &self.child]
             .iter()
-            .flat_map(|map| map.values())
-            .map(Vec::len)
-            .sum();
-        let persistent: usize = [&self.persistent, &self.recursive]
+            .flat_map(|map| map.values().flatten())
+            .filter(|tx| !tx.is_closed())
+            .count();
+        let persistent = [&self.persistent, &self.recursive]
             .iter()
-            .flat_map(|map| map.values())
-            .map(Vec::len)
-            .sum();
+            .flat_map(|map| map.values().flatten())
+            .filter(|tx| !tx.is_closed())
+            .count();
         oneshots + persistent
     }
 
