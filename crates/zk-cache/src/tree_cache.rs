@@ -535,6 +535,20 @@ impl<C: Coordinator + 'static> Task<C> {
         let czxid = match data {
             Some(Ok((node, watch))) => {
                 let czxid = node.stat.czxid;
+                let before = self.cached_czxid(&path);
+                if before != Some(czxid)
+                    && children.is_none()
+                    && self.options.lists_children_at(depth)
+                {
+                    // A node new to the cache after a data-only read (one checked again after
+                    // its deletion), or created again while the watches could not tell (a cut
+                    // connection): its children are unknown, read them too.
+                    let want = Want {
+                        data: false,
+                        children: true,
+                    };
+                    wave.push((path.clone(), depth, want));
+                }
                 let events = self.write().put(&path, node);
                 self.publish(events);
                 self.arm(Kind::Data, &path, czxid, depth, watch);
@@ -635,15 +649,19 @@ impl<C: Coordinator + 'static> Task<C> {
         match (kind, event.event_type) {
             (Kind::Created, _) => self.load(vec![self.root_pending()], None).await,
             (Kind::Data, EventType::NodeDeleted) => {
-                if current {
-                    let events = self.write().remove(&path);
-                    self.publish(events);
+                if !current {
+                    return Ok(());
                 }
-                if path == self.root && self.cached_czxid(&path).is_none() {
-                    // Read it again: it may be back already, else this sets the exist watch.
-                    self.load(vec![self.root_pending()], None).await?;
-                }
-                Ok(())
+                let events = self.write().remove(&path);
+                self.publish(events);
+                // Read it again: it may be back already. A listing of the parent taken after
+                // it came back would not name it as new, since the old one was still cached
+                // when that listing was recorded. For the root, a miss sets the exist watch.
+                let want = Want {
+                    data: true,
+                    children: false,
+                };
+                self.load(vec![(path, depth, want)], None).await
             }
             (Kind::Data, _) if current => {
                 let want = Want {

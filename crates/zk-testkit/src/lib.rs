@@ -47,6 +47,7 @@ pub mod fault_world;
 pub mod interop;
 pub mod op_strategy;
 pub mod recipe_suite;
+pub mod relay;
 mod root;
 pub mod server;
 mod suite;

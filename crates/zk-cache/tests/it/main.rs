@@ -8,4 +8,5 @@ mod tree_cases;
 mod on_fake;
 mod on_real;
 mod reconnect;
+mod through_a_relay;
 mod tree_faults;

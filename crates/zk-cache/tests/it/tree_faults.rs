@@ -91,10 +91,9 @@ async fn a_reconnect_rereads_only_what_changed_while_away() {
     reaches(&zk, SessionState::SyncConnected).await;
     settles(&cache, &mut events, &ensemble).await;
     let reads = zk.counts().requests() - loaded;
-    // 8 data reads, a listing of each of the two changed directories and a read of the new
-    // node: tens, not a thousand.
-    assert!(reads <= 12, "{reads} reads after the reconnect");
-    assert!(reads >= 11, "{reads} reads: a change was missed");
+    // 8 data reads, a listing of each of the two changed directories, the new node's data and
+    // children, and a look at whether the deleted node is back: tens, not a thousand.
+    assert_eq!(reads, 13, "{reads} reads after the reconnect");
 }
 
 #[tokio::test(start_paused = true)]
