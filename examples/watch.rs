@@ -1,5 +1,6 @@
-//! Followed watches with `zk-cache`: a service reading its configuration as it changes, and a
-//! list of live workers that follows their ephemeral nodes, through an expired session.
+//! Followed watches with `zk-cache`: a service reading its configuration as it changes, a list
+//! of live workers that follows their ephemeral nodes through an expired session, and a tree
+//! cache answering lookups from memory.
 //!
 //! ```text
 //! cargo run --example watch
@@ -15,7 +16,7 @@
 use std::process::ExitCode;
 
 use futures::StreamExt;
-use zk_cache::{children_watch, data_watch};
+use zk_cache::{TreeCache, TreeCacheOptions, TreeEvent, children_watch, data_watch};
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions};
 
 #[path = "support/sessions.rs"]
@@ -37,6 +38,7 @@ async fn main() -> ExitCode {
 async fn run(backend: &Backend) -> Result<()> {
     configuration_as_it_changes(backend).await?;
     workers_come_and_go(backend).await?;
+    a_tree_in_memory(backend).await?;
     Ok(())
 }
 
@@ -111,6 +113,53 @@ async fn workers_come_and_go(backend: &Backend) -> Result<()> {
     println!("dispatcher: workers {:?}", names(&workers.borrow()));
     drop(workers);
     sessions::close_all([dispatcher, w1, w2]).await?;
+    Ok(())
+}
+
+/// A router mirrors the whole service tree and looks endpoints up without a request; it sees
+/// a new endpoint as an event.
+async fn a_tree_in_memory(backend: &Backend) -> Result<()> {
+    let path = format!("{ROOT}/services");
+    println!("\n== a router caches {path}");
+    let [router, admin] = backend.sessions::<2>().await?;
+    for (service, endpoint) in [("api", "10.0.0.1:80"), ("db", "10.0.0.9:5432")] {
+        let node = format!("{path}/{service}/e1");
+        admin
+            .create_with_parents(&node, endpoint.as_bytes(), &CreateOptions::persistent())
+            .await?;
+    }
+    let (cache, mut events) = TreeCache::start(router.clone(), &path, TreeCacheOptions::new())?;
+    within("the initial load", cache.initialized()).await??;
+    println!(
+        "router: {} nodes cached; services {:?}",
+        cache.len(),
+        cache.children(&path).unwrap_or_default()
+    );
+    let api = format!("{path}/api/e2");
+    admin
+        .create(&api, b"10.0.0.2:80", &CreateOptions::ephemeral())
+        .await?;
+    within("the new endpoint", async {
+        while let Some(event) = events.next().await {
+            if let TreeEvent::Added { path, node } = event
+                && path == api
+            {
+                println!(
+                    "router: added {path} -> {}",
+                    String::from_utf8_lossy(&node.data)
+                );
+                return;
+            }
+        }
+    })
+    .await?;
+    let endpoints = cache.children(&format!("{path}/api")).unwrap_or_default();
+    println!("router: api endpoints from memory: {endpoints:?}");
+    if endpoints != ["e1", "e2"] {
+        return Err(format!("unexpected endpoints {endpoints:?}").into());
+    }
+    drop(cache);
+    sessions::close_all([router, admin]).await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 mod cases;
 #[macro_use]
 mod tree_cases;
+mod ensemble;
 mod on_fake;
 mod on_real;
 mod reconnect;
