@@ -115,6 +115,7 @@ macro_rules! __with_cases {
                 recursive_watch_sees_ephemeral_cleanup,
                 persistent_watch_ends_with_closed,
                 notifications_need_read_permission,
+                a_slow_persistent_watch_reports_lag,
             ],
             sessions_ephemerals: [
                 sessions_are_independent,

@@ -20,6 +20,10 @@ pub enum EventType {
     ChildWatchRemoved,
     /// A persistent watch was removed (client-local).
     PersistentWatchRemoved,
+    /// Client-local, never sent by a server: a persistent watch's queue was full, so events
+    /// were dropped; re-read whatever the watch follows. See
+    /// [`PersistentWatch`](crate::PersistentWatch).
+    Lagged,
 }
 
 impl EventType {
@@ -34,6 +38,8 @@ impl EventType {
             EventType::DataWatchRemoved => 5,
             EventType::ChildWatchRemoved => 6,
             EventType::PersistentWatchRemoved => 7,
+            // No wire number; `from_code` never returns `Lagged`.
+            EventType::Lagged => i32::MIN,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Persistent and persistent-recursive watches (`add_watch`).
 
 use futures::StreamExt;
-use zk_core::{Acl, AddWatchMode, CoordinatorExt, CreateOptions, EventType, Op, SessionState};
+use zk_core::{
+    Acl, AddWatchMode, CoordinatorExt, CreateOptions, EventType, Op, PersistentWatch, SessionState,
+};
 
 use crate::backend::Backend;
 use crate::root::TestRoot;
@@ -290,5 +292,53 @@ pub async fn notifications_need_read_permission(backend: &dyn Backend) {
     barrier(&*stranger, root.path()).await;
     assert_quiet(&mut stream, "no event for an unreadable node");
     crate::support::assert_pending(&mut exist_watch, "exist watch on an unreadable node");
+    root.finish().await;
+}
+
+/// A consumer that does not keep up never makes memory grow: once the watch's queue is full,
+/// further events are dropped and the watch says so with one `Lagged` event, then yields what
+/// it kept.
+pub async fn a_slow_persistent_watch_reports_lag(backend: &dyn Backend) {
+    if !has_persistent_watches(backend) {
+        return;
+    }
+    let root = TestRoot::new(backend).await;
+    let (zk, writer) = (root.session().await, root.session().await);
+    let tree = root.join("lag");
+    writer.create(&tree, b"", &persistent()).await.unwrap();
+    let mut watch = zk
+        .add_watch(&tree, AddWatchMode::PersistentRecursive)
+        .await
+        .unwrap();
+    let paths: Vec<String> = (0..PersistentWatch::CAPACITY + 50)
+        .map(|n| format!("{tree}/n{n}"))
+        .collect();
+    let options = persistent();
+    for chunk in paths.chunks(500) {
+        let creates = chunk.iter().map(|p| writer.create(p, b"", &options));
+        for created in futures::future::join_all(creates).await {
+            created.unwrap();
+        }
+    }
+    // Every event has reached the watching session once its own sync returns.
+    barrier(&*zk, &tree).await;
+    assert_eq!(
+        watch.try_next_event().map(|e| e.event_type),
+        Some(EventType::Lagged)
+    );
+    let mut kept = 0;
+    while let Some(event) = watch.try_next_event() {
+        assert_eq!(event, node(EventType::NodeCreated, &paths[kept]));
+        kept += 1;
+    }
+    assert_eq!(kept, PersistentWatch::CAPACITY);
+    // Room again: the next event arrives, and the lag is not reported twice.
+    writer.delete(&paths[0], None).await.unwrap();
+    assert_eq!(
+        next(&mut watch).await,
+        node(EventType::NodeDeleted, &paths[0])
+    );
+    drop(watch);
+    writer.delete_all(&tree).await.unwrap();
     root.finish().await;
 }
