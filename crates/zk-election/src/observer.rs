@@ -1,10 +1,12 @@
 //! `Observer`: who leads an election, and who stands, without campaigning.
 
-use futures::future::{join_all, select_all};
+use futures::StreamExt;
+use futures::future::join_all;
 use tokio::sync::watch;
+use zk_cache::{TreeCache, TreeCacheOptions};
 use zk_contender::{Engine, sorted_contenders};
+use zk_core::Coordinator;
 use zk_core::path::{join, validate_path};
-use zk_core::{Coordinator, CoordinatorExt, Error, EventType, OneshotWatch, SessionState};
 
 use crate::error::ElectionError;
 use crate::participant::{Participant, read};
@@ -99,13 +101,13 @@ impl<C: Coordinator + Clone + 'static> Observer<C> {
     /// Follows the leader: a receiver whose value is the current leader (`None` when nobody
     /// leads), updated on every change of leader or of the leader's node data.
     ///
-    /// A background task keeps it current with one watch on the election path's children and
-    /// one on the leader's node (or, while the path does not exist, one on the path), set again
-    /// after each event: it does nothing between changes. It rides out connection loss (the
-    /// value may be stale until the connection returns) and session expiry (it looks again in
-    /// the new session). It ends, setting the value to `None` and dropping the sender, when the
-    /// handle is closed or fails authentication, or on an error retrying cannot cure (such as no
-    /// permission to read the path); and when every receiver is dropped.
+    /// A background task keeps it current from a [`zk_cache::TreeCache`] of the election path
+    /// one level deep (the candidates' nodes): it does nothing between changes, rides out
+    /// connection loss (the value may be stale until the connection returns) and session
+    /// expiry (it looks again in the new session). It ends, setting the value to `None` and
+    /// dropping the sender, when the handle is closed or fails authentication, or on an error
+    /// retrying cannot cure (such as no permission to read the path); and when every receiver
+    /// is dropped.
     ///
     /// # Errors
     /// Those of the first look, made before this returns (invalid path, a closed handle...).
@@ -113,159 +115,40 @@ impl<C: Coordinator + Clone + 'static> Observer<C> {
         &self,
     ) -> Result<watch::Receiver<Option<Participant>>, ElectionError> {
         validate_path(&self.path)?;
-        let (tx, rx) = watch::channel(None);
-        let follower = Follower {
-            zk: self.zk.clone(),
-            path: self.path.clone(),
-            tx,
-        };
-        let pending = loop {
-            match follower.look().await? {
-                Pending::Reconnect => self.zk.connected().await?,
-                Pending::NewSession => self.zk.recover(Error::SessionExpired).await?,
-                pending => break pending,
+        let options = TreeCacheOptions::new().max_depth(1);
+        let (cache, mut events) = TreeCache::start(self.zk.clone(), &self.path, options)?;
+        cache.initialized().await?;
+        let (tx, rx) = watch::channel(leader_in(&cache));
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    () = tx.closed() => return,
+                    event = events.next() => event,
+                };
+                if event.is_none() {
+                    // The cache stopped: the handle ended, or an error it cannot ride out.
+                    tx.send_replace(None);
+                    return;
+                }
+                let leader = leader_in(&cache);
+                tx.send_if_modified(|current| {
+                    if *current == leader {
+                        return false;
+                    }
+                    *current = leader;
+                    true
+                });
             }
-        };
-        tokio::spawn(follower.follow(pending));
+        });
         Ok(rx)
     }
 }
 
-/// The task behind [`Observer::watch_leader`].
-struct Follower<C: Coordinator> {
-    zk: C,
-    path: String,
-    tx: watch::Sender<Option<Participant>>,
-}
-
-/// What the follower waits for before it looks again.
-enum Pending {
-    /// Any of these watches to fire.
-    Watches(Vec<OneshotWatch>),
-    /// The connection to come back.
-    Reconnect,
-    /// A new session after expiry.
-    NewSession,
-}
-
-impl<C: Coordinator> Follower<C> {
-    /// Publishes `leader` if it differs from the current value, so receivers wake only for a
-    /// change.
-    fn publish(&self, leader: Option<Participant>) {
-        self.tx.send_if_modified(|current| {
-            if *current == leader {
-                return false;
-            }
-            *current = leader;
-            true
-        });
-    }
-
-    /// Reads the leader, publishes it and sets the watches that will tell of the next change.
-    async fn look(&self) -> Result<Pending, Error> {
-        loop {
-            let (children, _, children_watch) = match self.zk.watch_children(&self.path).await {
-                Ok(listed) => listed,
-                Err(Error::NoNode { .. }) => match self.zk.watch_exists(&self.path).await {
-                    // Created meanwhile: look again.
-                    Ok((Some(_), _)) => continue,
-                    Ok((None, created)) => {
-                        self.publish(None);
-                        return Ok(Pending::Watches(vec![created]));
-                    }
-                    Err(e) => return trouble(e),
-                },
-                Err(e) => return trouble(e),
-            };
-            let Some(head) = sorted_contenders(&children).into_iter().next() else {
-                self.publish(None);
-                return Ok(Pending::Watches(vec![children_watch]));
-            };
-            match self.zk.watch_data(&join(&self.path, &head.name)).await {
-                Ok((bytes, stat, head_watch)) => {
-                    self.publish(Some(Participant::from_node(&head, &bytes, &stat)));
-                    return Ok(Pending::Watches(vec![children_watch, head_watch]));
-                }
-                // The head left after the listing, which changed the children: look again.
-                Err(Error::NoNode { .. }) => {}
-                Err(e) => return trouble(e),
-            }
-        }
-    }
-
-    /// Waits for what `pending` names; an error means the handle has ended.
-    async fn wait(&self, pending: Pending) -> Result<(), Error> {
-        match pending {
-            Pending::Watches(watches) => {
-                let (event, _, _) = select_all(watches).await;
-                if event.event_type != EventType::Session {
-                    return Ok(());
-                }
-                match event.state {
-                    SessionState::Closed => Err(Error::Closed),
-                    SessionState::AuthFailed => Err(Error::AuthFailed),
-                    SessionState::Expired => self.zk.recover(Error::SessionExpired).await,
-                    _ => Ok(()),
-                }
-            }
-            Pending::Reconnect => self.zk.connected().await,
-            Pending::NewSession => self.zk.recover(Error::SessionExpired).await,
-        }
-    }
-
-    /// Looks and waits, over and over, until the handle ends or nobody listens.
-    async fn follow(self, mut pending: Pending) {
-        loop {
-            let waited = tokio::select! {
-                () = self.tx.closed() => return,
-                waited = self.wait(pending) => waited,
-            };
-            let looked = match waited {
-                Ok(()) => self.look().await,
-                Err(e) => Err(e),
-            };
-            match looked {
-                Ok(next) => pending = next,
-                Err(error) => {
-                    if !error.is_session_fatal() {
-                        tracing::warn!(%error, path = self.path, "stopped following the leader");
-                    }
-                    self.tx.send_replace(None);
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// What a failed request means for the follower: wait for the connection, wait for a new
-/// session, or stop.
-fn trouble(error: Error) -> Result<Pending, Error> {
-    if error.is_retryable() {
-        Ok(Pending::Reconnect)
-    } else if error == Error::SessionExpired {
-        Ok(Pending::NewSession)
-    } else {
-        Err(error)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_connection_trouble_and_expiry_are_waited_out() {
-        assert!(matches!(
-            trouble(Error::ConnectionLoss),
-            Ok(Pending::Reconnect)
-        ));
-        assert!(matches!(
-            trouble(Error::SessionExpired),
-            Ok(Pending::NewSession)
-        ));
-        assert_eq!(trouble(Error::Closed).err(), Some(Error::Closed));
-        let denied = Error::NoAuth { path: "/e".into() };
-        assert_eq!(trouble(denied.clone()).err(), Some(denied));
-    }
+/// The leader as `cache` (of the election path, one level deep) holds it: the first contender
+/// by sequence among the cached candidates (a candidate is listed only once its node was read).
+fn leader_in(cache: &TreeCache) -> Option<Participant> {
+    let names = cache.children(cache.root())?;
+    let head = sorted_contenders(&names).into_iter().next()?;
+    let node = cache.get(&join(cache.root(), &head.name))?;
+    Some(Participant::from_node(&head, &node.data, &node.stat))
 }
