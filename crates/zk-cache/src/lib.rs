@@ -68,14 +68,21 @@
 //! thousands, where caches that re-read everything after a reconnect issue thousands). After
 //! session expiry the watches are gone, so the subtree is read again in the new session, and
 //! only the differences are reported.
+//!
+//! [`WatchMode::PersistentRecursive`] (ZooKeeper 3.6+) keeps one watch on the root instead:
+//! one watch on the server rather than two per node, and a sixth of the client memory in the
+//! benchmark (about 380 bytes per node against 2.3 KB), but the server replays nothing to a
+//! persistent watch after a dropped connection, so a reconnect costs a read of every cached
+//! node. Choose it for large trees on steady connections; the default suits the rest.
 #![forbid(unsafe_code)]
 
 mod follow;
 mod mirror;
 mod source;
 mod tree_cache;
+mod tree_task;
 
 pub use follow::{ChildrenWatch, DataWatch, WatchStream, children_watch, data_watch};
 pub use mirror::TreeEvent;
 pub use source::{Children, NodeData};
-pub use tree_cache::{NodeCache, PathFilter, TreeCache, TreeCacheOptions, TreeEvents};
+pub use tree_cache::{NodeCache, PathFilter, TreeCache, TreeCacheOptions, TreeEvents, WatchMode};

@@ -36,6 +36,10 @@ pub(crate) trait Source: Send + Sync + 'static {
         path: &str,
     ) -> Result<(Self::Value, OneshotWatch), Error>;
 
+    /// Reads the value at `path` without setting a watch (another watch covers it); `NoNode`
+    /// when there is no such node.
+    async fn peek(&self, zk: &dyn Coordinator, path: &str) -> Result<Self::Value, Error>;
+
     /// The zxid that changes whenever the value does: equal versions mean equal values.
     fn version(value: &Self::Value) -> i64;
 }
@@ -61,6 +65,11 @@ impl Source for Data {
         Ok((NodeData { data, stat }, watch))
     }
 
+    async fn peek(&self, zk: &dyn Coordinator, path: &str) -> Result<NodeData, Error> {
+        let (data, stat) = zk.get_data(path).await?;
+        Ok(NodeData { data, stat })
+    }
+
     fn version(value: &NodeData) -> i64 {
         value.stat.mzxid
     }
@@ -78,6 +87,12 @@ impl Source for ChildList {
         let (mut names, stat, watch) = zk.watch_children(path).await?;
         names.sort_unstable();
         Ok((Children { names, stat }, watch))
+    }
+
+    async fn peek(&self, zk: &dyn Coordinator, path: &str) -> Result<Children, Error> {
+        let (mut names, stat) = zk.get_children(path).await?;
+        names.sort_unstable();
+        Ok(Children { names, stat })
     }
 
     fn version(value: &Children) -> i64 {

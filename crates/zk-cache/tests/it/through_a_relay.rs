@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use zk_cache::{TreeCache, TreeCacheOptions};
+use zk_cache::{TreeCache, TreeCacheOptions, WatchMode};
 use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions, SessionState};
 use zk_testkit::counting::Counting;
@@ -15,6 +15,22 @@ use zk_testkit::timing::within;
 
 #[tokio::test]
 async fn after_a_cut_the_cache_rereads_only_the_changed_nodes() {
+    let reads = after_a_cut(WatchMode::OneShot).await;
+    // Three data reads, a listing of d3, and the new node's data and children.
+    assert_eq!(reads, 6, "{reads} reads after the reconnect");
+}
+
+#[tokio::test]
+async fn after_a_cut_a_recursive_cache_compares_every_node() {
+    let reads = after_a_cut(WatchMode::PersistentRecursive).await;
+    // Nothing is replayed to a persistent watch: the data and children of each of the 105
+    // cached nodes are read, and those of the new node.
+    assert_eq!(reads, 2 * 106, "{reads} reads after the reconnect");
+}
+
+/// Cuts the connection of a cache of 105 nodes in `mode` while another session changes three
+/// and creates one; returns the reads the cache issued until it held the tree again.
+async fn after_a_cut(mode: WatchMode) -> u64 {
     let server = ZkServer::shared();
     let relay = Relay::start(server.connect_string().parse().unwrap())
         .await
@@ -37,7 +53,8 @@ async fn after_a_cut_the_cache_rereads_only_the_changed_nodes() {
         .await
         .unwrap();
     let zk = Counting::new(client);
-    let (cache, mut events) = TreeCache::start(zk.clone(), &root, TreeCacheOptions::new()).unwrap();
+    let options = TreeCacheOptions::new().watch_mode(mode);
+    let (cache, mut events) = TreeCache::start(zk.clone(), &root, options).unwrap();
     within(cache.initialized()).await.unwrap();
     assert_eq!(cache.len(), 105);
     let session = zk.session_id();
@@ -69,8 +86,6 @@ async fn after_a_cut_the_cache_rereads_only_the_changed_nodes() {
     .await;
     assert_eq!(zk.session_id(), session, "the same session, resumed");
     let reads = zk.counts().requests() - before;
-    // Three data reads, a listing of d3, and the new node's data and children.
-    assert_eq!(reads, 6, "{reads} reads after the reconnect");
     for n in 0..4 {
         let (data, _) = writer.get_data(&format!("{root}/d{n}/n{n}")).await.unwrap();
         assert_eq!(cache.get(&format!("{root}/d{n}/n{n}")).unwrap().data, data);
@@ -79,4 +94,5 @@ async fn after_a_cut_the_cache_rereads_only_the_changed_nodes() {
     drop(cache);
     zk.close().await.unwrap();
     writer.close().await.unwrap();
+    reads
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use zk_cache::{NodeCache, TreeCache, TreeCacheOptions, TreeEvent, TreeEvents};
+use zk_cache::{NodeCache, TreeCache, TreeCacheOptions, TreeEvent, TreeEvents, WatchMode};
 use zk_core::path::join;
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions};
 use zk_testkit::Backend;
@@ -71,6 +71,18 @@ async fn clean_up(root: &str, sessions: Vec<Zk>) {
 }
 
 pub(crate) async fn a_tree_cache_loads_then_follows_every_change(backend: &dyn Backend) {
+    a_tree_cache_loads_then_follows_every_change_with(backend, WatchMode::OneShot).await;
+}
+
+/// The same with one persistent recursive watch.
+pub(crate) async fn a_tree_cache_loads_then_follows_every_change_recursively(
+    backend: &dyn Backend,
+) {
+    a_tree_cache_loads_then_follows_every_change_with(backend, WatchMode::PersistentRecursive)
+        .await;
+}
+
+async fn a_tree_cache_loads_then_follows_every_change_with(backend: &dyn Backend, mode: WatchMode) {
     let (zk, writer) = (backend.connect().await, backend.connect().await);
     let root = root();
     let paths: Vec<String> = ["a", "a/x", "a/y", "b", "b/z/deep"]
@@ -78,7 +90,8 @@ pub(crate) async fn a_tree_cache_loads_then_follows_every_change(backend: &dyn B
         .map(|p| format!("{root}/{p}"))
         .collect();
     make(&writer, &paths).await;
-    let (cache, mut events) = TreeCache::start(zk.clone(), &root, TreeCacheOptions::new()).unwrap();
+    let (cache, mut events) =
+        TreeCache::start(zk.clone(), &root, TreeCacheOptions::new().watch_mode(mode)).unwrap();
     within(cache.initialized()).await.unwrap();
     assert_eq!(cached(&cache), fresh_read(&writer, &root).await);
     assert_eq!(cache.children(&format!("{root}/a")).unwrap(), ["x", "y"]);
@@ -135,9 +148,29 @@ pub(crate) async fn removals_come_children_first(backend: &dyn Backend) {
 pub(crate) async fn a_missing_root_fills_when_created_and_empties_when_deleted(
     backend: &dyn Backend,
 ) {
+    a_missing_root_fills_when_created_and_empties_when_deleted_with(backend, WatchMode::OneShot)
+        .await;
+}
+
+/// The same with one persistent recursive watch.
+pub(crate) async fn a_missing_root_fills_when_created_and_empties_when_deleted_recursively(
+    backend: &dyn Backend,
+) {
+    a_missing_root_fills_when_created_and_empties_when_deleted_with(
+        backend,
+        WatchMode::PersistentRecursive,
+    )
+    .await;
+}
+
+async fn a_missing_root_fills_when_created_and_empties_when_deleted_with(
+    backend: &dyn Backend,
+    mode: WatchMode,
+) {
     let (zk, writer) = (backend.connect().await, backend.connect().await);
     let root = root();
-    let (cache, mut events) = TreeCache::start(zk.clone(), &root, TreeCacheOptions::new()).unwrap();
+    let (cache, mut events) =
+        TreeCache::start(zk.clone(), &root, TreeCacheOptions::new().watch_mode(mode)).unwrap();
     within(cache.initialized()).await.unwrap();
     assert!(cache.is_empty());
     make(&writer, &[format!("{root}/k")]).await;
@@ -218,11 +251,31 @@ pub(crate) async fn a_node_cache_follows_one_node(backend: &dyn Backend) {
 pub(crate) async fn after_expiry_the_cache_resyncs_and_reports_only_differences(
     backend: &dyn Backend,
 ) {
+    after_expiry_the_cache_resyncs_and_reports_only_differences_with(backend, WatchMode::OneShot)
+        .await;
+}
+
+/// The same with one persistent recursive watch.
+pub(crate) async fn after_expiry_the_cache_resyncs_and_reports_only_differences_recursively(
+    backend: &dyn Backend,
+) {
+    after_expiry_the_cache_resyncs_and_reports_only_differences_with(
+        backend,
+        WatchMode::PersistentRecursive,
+    )
+    .await;
+}
+
+async fn after_expiry_the_cache_resyncs_and_reports_only_differences_with(
+    backend: &dyn Backend,
+    mode: WatchMode,
+) {
     let (zk, writer) = (backend.connect().await, backend.connect().await);
     let root = root();
     let stable: Vec<String> = (0..5).map(|n| format!("{root}/n{n}")).collect();
     make(&writer, &stable).await;
-    let (cache, _) = TreeCache::start(zk.clone(), &root, TreeCacheOptions::new()).unwrap();
+    let (cache, _) =
+        TreeCache::start(zk.clone(), &root, TreeCacheOptions::new().watch_mode(mode)).unwrap();
     within(cache.initialized()).await.unwrap();
     let mut events = cache.subscribe();
     let old = zk.session_id();
@@ -282,11 +335,14 @@ zk_testkit::recipe_suite! {
     source = include_str!("tree_cases.rs");
     cases = [
         a_tree_cache_loads_then_follows_every_change,
+        a_tree_cache_loads_then_follows_every_change_recursively,
         removals_come_children_first,
         a_missing_root_fills_when_created_and_empties_when_deleted,
+        a_missing_root_fills_when_created_and_empties_when_deleted_recursively,
         depth_and_filter_bound_what_is_cached,
         a_node_cache_follows_one_node,
         after_expiry_the_cache_resyncs_and_reports_only_differences,
+        after_expiry_the_cache_resyncs_and_reports_only_differences_recursively,
         closing_the_handle_stops_the_cache,
     ];
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use zk_cache::{TreeCache, TreeCacheOptions, TreeEvent};
+use zk_cache::{TreeCache, TreeCacheOptions, TreeEvent, WatchMode};
 use zk_core::{Coordinator, CreateOptions, SessionState};
 use zk_fake::FakeEnsemble;
 use zk_testkit::counting::Counting;
@@ -173,10 +173,11 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
 
 /// Runs `steps` against a cache of `/t` on the fake, then checks that the cache settles to the
 /// fake's tree and is still running.
-async fn scenario(steps: Vec<Step>) {
+async fn scenario(steps: Vec<Step>, mode: WatchMode) {
     let ensemble = FakeEnsemble::new();
     let (zk, writer) = (ensemble.connect(), ensemble.connect());
-    let (cache, mut events) = TreeCache::start(zk.clone(), "/t", TreeCacheOptions::new()).unwrap();
+    let options = TreeCacheOptions::new().watch_mode(mode);
+    let (cache, mut events) = TreeCache::start(zk.clone(), "/t", options).unwrap();
     within(cache.initialized()).await.unwrap();
     for step in steps {
         match step {
@@ -227,6 +228,17 @@ proptest::proptest! {
             .start_paused(true)
             .build()
             .unwrap();
-        runtime.block_on(scenario(steps));
+        runtime.block_on(scenario(steps, WatchMode::OneShot));
+    }
+
+    /// The same with one persistent recursive watch.
+    #[test]
+    fn after_random_faults_a_recursive_cache_equals_the_tree(steps in proptest::collection::vec(step(), 1..40)) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(scenario(steps, WatchMode::PersistentRecursive));
     }
 }
