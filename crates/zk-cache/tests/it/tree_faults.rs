@@ -217,28 +217,28 @@ async fn scenario(steps: Vec<Step>, mode: WatchMode) {
         .expect("the cache kept running");
 }
 
+/// Runs [`scenario`] on a current-thread runtime with paused time.
+fn run_paused(steps: Vec<Step>, mode: WatchMode) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(scenario(steps, mode));
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
 
     /// After any mix of changes, connection cuts and expiries, the cache equals a fresh read.
     #[test]
     fn after_random_faults_the_cache_equals_the_tree(steps in proptest::collection::vec(step(), 1..40)) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        runtime.block_on(scenario(steps, WatchMode::OneShot));
+        run_paused(steps, WatchMode::OneShot);
     }
 
     /// The same with one persistent recursive watch.
     #[test]
     fn after_random_faults_a_recursive_cache_equals_the_tree(steps in proptest::collection::vec(step(), 1..40)) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        runtime.block_on(scenario(steps, WatchMode::PersistentRecursive));
+        run_paused(steps, WatchMode::PersistentRecursive);
     }
 }
