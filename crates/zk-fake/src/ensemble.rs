@@ -28,6 +28,7 @@ pub(crate) struct Config {
     pub(crate) multi_create_stat: bool,
     pub(crate) reconnect_delay: Duration,
     pub(crate) filter_notifications: bool,
+    pub(crate) persistent_watches: bool,
 }
 
 impl Default for Config {
@@ -42,6 +43,7 @@ impl Default for Config {
             multi_create_stat: false,
             reconnect_delay: Duration::from_millis(1),
             filter_notifications: true,
+            persistent_watches: true,
         }
     }
 }
@@ -56,6 +58,14 @@ impl FakeEnsembleBuilder {
     /// The server tick; session timeouts are clamped to 2 to 20 ticks (default 2 s, so 4–40 s).
     pub fn tick_time(mut self, tick: Duration) -> Self {
         self.config.tick_time = tick;
+        self
+    }
+
+    /// Whether `add_watch` (persistent watches, ZooKeeper 3.6+) is available (default true).
+    /// Without it the fake answers like a 3.5 server: `add_watch` fails with `Unimplemented`,
+    /// so code that falls back to one-shot watches can be tested.
+    pub fn persistent_watches(mut self, enabled: bool) -> Self {
+        self.config.persistent_watches = enabled;
         self
     }
 

@@ -361,6 +361,11 @@ impl Coordinator for FakeSession {
     async fn add_watch(&self, path: &str, mode: AddWatchMode) -> Result<PersistentWatch> {
         validate_path(path)?;
         self.call(OpKind::AddWatch, &[path], |st, c| {
+            if !st.config.persistent_watches {
+                return Err(Error::Unimplemented {
+                    operation: "addWatch (persistent watches are disabled)",
+                });
+            }
             let (tx, watch) = PersistentWatch::channel();
             st.watched = true;
             st.client_mut(c).watches.add_persistent(path, mode, tx);

@@ -242,3 +242,26 @@ proptest::proptest! {
         run_paused(steps, WatchMode::PersistentRecursive);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn without_persistent_watches_a_recursive_cache_falls_back_to_one_shot_watches() {
+    // A server without add_watch, as before ZooKeeper 3.6.
+    let ensemble = FakeEnsemble::builder().persistent_watches(false).build();
+    let (zk, writer) = (ensemble.connect(), ensemble.connect());
+    writer
+        .create("/t", b"", &CreateOptions::persistent())
+        .await
+        .unwrap();
+    let options = TreeCacheOptions::new().watch_mode(WatchMode::PersistentRecursive);
+    let (cache, mut events) = TreeCache::start(zk.clone(), "/t", options).unwrap();
+    within(cache.initialized()).await.unwrap();
+    // One-shot watches: the root's data and child watches.
+    assert_eq!(ensemble.watch_count(zk.session_id()), Some(2));
+    writer
+        .create("/t/a", b"1", &CreateOptions::persistent())
+        .await
+        .unwrap();
+    writer.set_data("/t/a", b"2", None).await.unwrap();
+    settles(&cache, &mut events, &ensemble).await;
+    assert_eq!(cache.get("/t/a").unwrap().data, b"2");
+}
