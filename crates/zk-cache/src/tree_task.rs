@@ -143,8 +143,10 @@ impl<C: Coordinator + 'static> Task<C> {
             self.watch_recursively().await?;
         }
         self.load(vec![self.root_pending()], None).await?;
-        self.status.send_replace(Status::Ready);
+        // Published before `initialized()` can return, so a subscriber that joins after it
+        // returned never sees the initial load's end.
         self.publish(vec![TreeEvent::Initialized]);
+        self.status.send_replace(Status::Ready);
         loop {
             let (fired, recursive) = match self.recursive.as_mut() {
                 Some(recursive) => tokio::select! {
