@@ -24,7 +24,7 @@ use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CoordinatorExt, Error};
 use zk_election::{Candidate, Leadership};
 use zk_testkit::bench::{
-    BenchMode, Measurement, announce_the_fake, close_all, cpu_time, main_against_a_server, verdict,
+    BenchMode, Measurement, announce_the_fake, close_all, cpu_times, main_against_a_server, verdict,
 };
 use zk_testkit::timing::{test_timeout, within_for};
 
@@ -102,9 +102,9 @@ where
         .expect("a first leader");
     let mut latencies = Vec::with_capacity(rounds);
     let mut close_replies = Vec::with_capacity(rounds);
-    let mut cpu = Duration::ZERO;
+    let (mut cpu, mut system_cpu) = (Duration::ZERO, Duration::ZERO);
     for round in 0..warm_up + rounds {
-        let cpu_before = cpu_time();
+        let (user_before, system_before) = cpu_times();
         let start = Instant::now();
         sessions[slot]
             .close()
@@ -117,7 +117,9 @@ where
         if round >= warm_up {
             latencies.push(elected_at - start);
             close_replies.push(closed);
-            cpu += cpu_time() - cpu_before;
+            let (user, system) = cpu_times();
+            cpu += user - user_before + system - system_before;
+            system_cpu += system - system_before;
         }
         assert!(next != slot, "a closed session cannot lead");
         assert!(
@@ -143,6 +145,7 @@ where
         latencies,
         close_replies,
         cpu,
+        system_cpu,
     }
 }
 
@@ -155,6 +158,8 @@ struct Rounds {
     close_replies: Vec<Duration>,
     /// The client's CPU time in the timed parts of the rounds.
     cpu: Duration,
+    /// The kernel's part of `cpu`.
+    system_cpu: Duration,
 }
 
 /// Runs the rounds on one backend and prints its report line; returns the median when timed.
@@ -176,6 +181,7 @@ where
         ops: rounds.latencies.len(),
         elapsed: started.elapsed(),
         cpu: rounds.cpu,
+        system_cpu: rounds.system_cpu,
         latencies: rounds.latencies,
     };
     let name = format!("{backend} failover x{CANDIDATES}");

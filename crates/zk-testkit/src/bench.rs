@@ -248,11 +248,20 @@ pub fn current_thread_runtime() -> Runtime {
 /// # Panics
 /// When `getrusage` fails, which it does not for the calling process.
 pub fn cpu_time() -> Duration {
+    let (user, system) = cpu_times();
+    user + system
+}
+
+/// The user and the system (kernel) CPU time this process has used so far, from `getrusage`.
+///
+/// # Panics
+/// When `getrusage` fails, which it does not for the calling process.
+pub fn cpu_times() -> (Duration, Duration) {
     let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
     let time = |t: nix::sys::time::TimeVal| {
         Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
     };
-    time(usage.user_time()) + time(usage.system_time())
+    (time(usage.user_time()), time(usage.system_time()))
 }
 
 /// The 1, 5 and 15 minute load averages from `/proc/loadavg`, or `unknown`.
@@ -273,6 +282,8 @@ pub struct Measurement {
     pub elapsed: Duration,
     /// The client's CPU time in the measured part ([`cpu_time`]).
     pub cpu: Duration,
+    /// The part of [`Measurement::cpu`] spent in the kernel (system time: sockets, wake-ups).
+    pub system_cpu: Duration,
     /// Every call's latency, shortest first.
     pub latencies: Vec<Duration>,
 }
@@ -319,11 +330,12 @@ impl Measurement {
         }
         let micros = |d: Duration| d.as_secs_f64() * 1e6;
         format!(
-            "{name:<name_width$} {:>9.0} {unit}s/s   p50 {:>7.0} µs   p99 {:>7.0} µs   client CPU {:>6.cpu_decimals$} µs/{unit}   ({} {unit}s in {:.1} s)",
+            "{name:<name_width$} {:>9.0} {unit}s/s   p50 {:>7.0} µs   p99 {:>7.0} µs   client CPU {:>6.cpu_decimals$} µs/{unit} ({:.0}% kernel)   ({} {unit}s in {:.1} s)",
             self.rate(),
             micros(self.percentile(0.50)),
             micros(self.percentile(0.99)),
             micros(self.cpu_per_op()),
+            100.0 * self.system_cpu.as_secs_f64() / self.cpu.as_secs_f64().max(f64::MIN_POSITIVE),
             self.ops,
             self.elapsed.as_secs_f64(),
         )
@@ -365,10 +377,13 @@ where
         }
         Span::Calls(n) => (None, n),
     };
-    let cpu_start = cpu_time();
+    let (user_start, system_start) = cpu_times();
     let start = Instant::now();
     let (ops, mut latencies) = on_every_caller(callers, &op, end, calls_each, true).await;
-    let (elapsed, cpu) = (start.elapsed(), cpu_time() - cpu_start);
+    let (user, system) = cpu_times();
+    let elapsed = start.elapsed();
+    let system_cpu = system - system_start;
+    let cpu = user - user_start + system_cpu;
     latencies.sort_unstable();
     if let Span::Calls(n) = span {
         assert_eq!(latencies.len(), callers * n, "every call of the check ran");
@@ -378,6 +393,7 @@ where
         ops,
         elapsed,
         cpu,
+        system_cpu,
         latencies,
     }
 }
@@ -464,6 +480,7 @@ mod tests {
             ops: 2 * latencies_ms.len(),
             elapsed: Duration::from_secs(2),
             cpu: Duration::from_millis(4),
+            system_cpu: Duration::from_millis(1),
             latencies: latencies_ms
                 .iter()
                 .map(|&ms| Duration::from_millis(ms))
@@ -489,7 +506,7 @@ mod tests {
         let line = measured(&[1, 2, 3, 4]).line("get", &LAYOUT);
         assert_eq!(
             line,
-            "get              4 ops/s   p50    3000 µs   p99    4000 µs   client CPU 500.00 µs/op   (8 ops in 2.0 s)"
+            "get              4 ops/s   p50    3000 µs   p99    4000 µs   client CPU 500.00 µs/op (25% kernel)   (8 ops in 2.0 s)"
         );
         let checked = Measurement {
             timed: false,
