@@ -243,14 +243,15 @@ impl<C: Coordinator + 'static, S: Source> Follower<C, S> {
         if event.event_type != EventType::Session {
             return Wake::Read;
         }
-        match event.state {
-            SessionState::Closed => Wake::End(None),
-            SessionState::AuthFailed => Wake::End(Some(Error::AuthFailed)),
-            SessionState::Expired => match self.zk.recover(Error::SessionExpired).await {
-                Ok(()) => Wake::Read,
-                Err(error) => Wake::End(Some(error)),
-            },
-            _ => Wake::Read,
+        if let Some(error) = event.state.terminal_error() {
+            return Wake::End(Some(error));
+        }
+        if event.state != SessionState::Expired {
+            return Wake::Read;
+        }
+        match self.zk.recover(Error::SessionExpired).await {
+            Ok(()) => Wake::Read,
+            Err(error) => Wake::End(Some(error)),
         }
     }
 }

@@ -57,12 +57,7 @@ pub(crate) struct Mirror {
 
 /// The parent of `path` and the name in it (`None` for the root of the namespace).
 fn split(path: &str) -> Option<(&str, &str)> {
-    let at = path.rfind('/')?;
-    let name = &path[at + 1..];
-    if name.is_empty() {
-        return None;
-    }
-    Some((if at == 0 { "/" } else { &path[..at] }, name))
+    Some((zk_core::path::parent(path)?, zk_core::path::name(path)))
 }
 
 /// The half-open range of keys strictly below `path`.

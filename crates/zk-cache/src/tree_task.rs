@@ -50,6 +50,32 @@ struct Want {
     children: bool,
 }
 
+impl Want {
+    /// Only the node's data.
+    const DATA: Want = Want {
+        data: true,
+        children: false,
+    };
+    /// Only the node's children.
+    const CHILDREN: Want = Want {
+        data: false,
+        children: true,
+    };
+    /// Both.
+    const ALL: Want = Want {
+        data: true,
+        children: true,
+    };
+
+    /// The data, and the children too if `children`.
+    fn data_and(children: bool) -> Want {
+        Want {
+            data: true,
+            children,
+        }
+    }
+}
+
 /// A node to read: its path, depth below the root, and what to read.
 type Pending = (String, usize, Want);
 
@@ -197,11 +223,12 @@ impl<C: Coordinator + 'static> Task<C> {
             self.watch_recursively().await?;
             return self.resync().await;
         };
+        if let Some(error) = event.state.terminal_error() {
+            return Err(error);
+        }
         let path = event.path;
         match event.event_type {
             EventType::Session => match event.state {
-                SessionState::Closed => Err(Error::Closed),
-                SessionState::AuthFailed => Err(Error::AuthFailed),
                 SessionState::Disconnected => {
                     self.suspended = true;
                     Ok(())
@@ -226,10 +253,7 @@ impl<C: Coordinator + 'static> Task<C> {
                     return Ok(());
                 };
                 let created = event.event_type == EventType::NodeCreated;
-                let want = Want {
-                    data: true,
-                    children: created && self.options.lists_children_at(depth),
-                };
+                let want = Want::data_and(created && self.options.lists_children_at(depth));
                 self.load(vec![(path, depth, want)], None).await
             }
             _ => Ok(()),
@@ -242,8 +266,11 @@ impl<C: Coordinator + 'static> Task<C> {
         if path == self.root {
             return Some(0);
         }
-        let below = path.strip_prefix(self.root.as_str())?;
-        let below = if self.root == "/" { path } else { below };
+        // The part below the root, with its leading '/': one '/' per level.
+        let below = match self.root.as_str() {
+            "/" => path,
+            root => path.strip_prefix(root)?,
+        };
         if !below.starts_with('/') {
             return None;
         }
@@ -256,11 +283,11 @@ impl<C: Coordinator + 'static> Task<C> {
     }
 
     fn root_pending(&self) -> Pending {
-        let want = Want {
-            data: true,
-            children: self.options.lists_children_at(0),
-        };
-        (self.root.clone(), 0, want)
+        (
+            self.root.clone(),
+            0,
+            Want::data_and(self.options.lists_children_at(0)),
+        )
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Mirror> {
@@ -381,11 +408,7 @@ impl<C: Coordinator + 'static> Task<C> {
                     // A node new to the cache after a data-only read (one checked again after
                     // its deletion), or created again while the watches could not tell (a cut
                     // connection): its children are unknown, read them too.
-                    let want = Want {
-                        data: false,
-                        children: true,
-                    };
-                    wave.push((path.clone(), depth, want));
+                    wave.push((path.clone(), depth, Want::CHILDREN));
                 }
                 let events = self.write().put(&path, node);
                 self.publish(events);
@@ -413,14 +436,7 @@ impl<C: Coordinator + 'static> Task<C> {
             Some(Ok((listed, watch))) => {
                 if listed.stat.czxid != czxid {
                     // Another incarnation of the path: its data watch will say so; read it all.
-                    wave.push((
-                        path,
-                        depth,
-                        Want {
-                            data: true,
-                            children: true,
-                        },
-                    ));
+                    wave.push((path, depth, Want::ALL));
                     return Ok(());
                 }
                 let (fresh, events) = self.write().list(&path, &listed.names);
@@ -429,10 +445,7 @@ impl<C: Coordinator + 'static> Task<C> {
                 if let Some(watch) = watch {
                     self.arm(Kind::Children, &path, czxid, depth, watch);
                 }
-                let child_wants = Want {
-                    data: true,
-                    children: self.options.lists_children_at(depth + 1),
-                };
+                let child_wants = Want::data_and(self.options.lists_children_at(depth + 1));
                 for name in fresh {
                     let child = join(&path, &name);
                     if self.options.keeps(&child) {
@@ -443,13 +456,7 @@ impl<C: Coordinator + 'static> Task<C> {
             }
             // Gone after its data was read: its data watch reports the deletion.
             Some(Err(Error::NoNode { .. })) | None => Ok(()),
-            Some(Err(e)) => {
-                let want = Want {
-                    data: false,
-                    children: true,
-                };
-                self.failed(&path, want, e)
-            }
+            Some(Err(e)) => self.failed(&path, Want::CHILDREN, e),
         }
     }
 
@@ -477,15 +484,14 @@ impl<C: Coordinator + 'static> Task<C> {
             event,
         } = fired;
         if event.event_type == EventType::Session {
-            return match event.state {
-                SessionState::Closed => Err(Error::Closed),
-                SessionState::AuthFailed => Err(Error::AuthFailed),
-                SessionState::Expired => {
-                    self.zk.recover(Error::SessionExpired).await?;
-                    self.resync().await
-                }
-                _ => Ok(()),
-            };
+            if let Some(error) = event.state.terminal_error() {
+                return Err(error);
+            }
+            if event.state != SessionState::Expired {
+                return Ok(());
+            }
+            self.zk.recover(Error::SessionExpired).await?;
+            return self.resync().await;
         }
         let current = self.cached_czxid(&path) == Some(czxid);
         match (kind, event.event_type) {
@@ -499,33 +505,21 @@ impl<C: Coordinator + 'static> Task<C> {
                 // Read it again: it may be back already. A listing of the parent taken after
                 // it came back would not name it as new, since the old one was still cached
                 // when that listing was recorded. For the root, a miss sets the exist watch.
-                let want = Want {
-                    data: true,
-                    children: false,
-                };
-                self.load(vec![(path, depth, want)], None).await
+                self.load(vec![(path, depth, Want::DATA)], None).await
             }
-            (Kind::Data, _) if current => {
-                let want = Want {
-                    data: true,
-                    children: false,
-                };
-                self.load(vec![(path, depth, want)], None).await
-            }
+            (Kind::Data, _) if current => self.load(vec![(path, depth, Want::DATA)], None).await,
             (Kind::Children, EventType::NodeChildrenChanged) if current => {
-                let want = Want {
-                    data: false,
-                    children: true,
-                };
-                self.load(vec![(path, depth, want)], None).await
+                self.load(vec![(path, depth, Want::CHILDREN)], None).await
             }
             // A stale watch (an earlier incarnation), or a deletion the data watch reports.
             _ => Ok(()),
         }
     }
 
-    /// After session expiry every watch is gone: read the subtree again, report only what
-    /// differs, and drop what is no longer there.
+    /// Reads the subtree again, reports only what differs, and drops what is no longer there:
+    /// after session expiry (every one-shot watch is gone, so every node is read to set its
+    /// watches again), and in persistent mode after a reconnect or a lagging queue (events may
+    /// have been lost).
     async fn resync(&mut self) -> Result<(), Error> {
         self.armed.clear();
         let before: Vec<String> = self

@@ -410,9 +410,10 @@ impl<'a, C: Coordinator> Engine<'a, C> {
             EventType::Session => {}
             _ => return Ok(Change::Relist),
         }
+        if let Some(error) = event.state.terminal_error() {
+            return Err(error);
+        }
         match event.state {
-            SessionState::Closed => Err(Error::Closed),
-            SessionState::AuthFailed => Err(Error::AuthFailed),
             // Expired: the node went with the session.
             SessionState::Expired => Ok(Change::SessionEnded),
             _ => Ok(Change::Relist),

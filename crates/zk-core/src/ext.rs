@@ -6,7 +6,6 @@ use crate::coordinator::Coordinator;
 use crate::error::{Error, Result};
 use crate::path::{ancestors, join, validate_path};
 use crate::types::create::{CreateOptions, Created};
-use crate::types::event::SessionState;
 use crate::types::stat::Stat;
 
 /// How many times the helpers retry a step that raced with another client before giving up.
@@ -125,11 +124,7 @@ pub trait CoordinatorExt: Coordinator {
             .wait_for(|s| s.is_connected() || s.is_terminal())
             .await
             .map_err(|_| Error::Closed)?;
-        match *state {
-            SessionState::AuthFailed => Err(Error::AuthFailed),
-            SessionState::Closed => Err(Error::Closed),
-            _ => Ok(()),
-        }
+        state.terminal_error().map_or(Ok(()), Err)
     }
 
     /// Waits out `error` when waiting can cure it: connection loss (until the handle

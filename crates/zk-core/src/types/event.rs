@@ -104,6 +104,16 @@ impl SessionState {
         )
     }
 
+    /// The error of a handle that has ended for good in this state (`Closed` or
+    /// `AuthFailed`); `None` for every other state.
+    pub fn terminal_error(self) -> Option<crate::Error> {
+        match self {
+            SessionState::AuthFailed => Some(crate::Error::AuthFailed),
+            SessionState::Closed => Some(crate::Error::Closed),
+            _ => None,
+        }
+    }
+
     /// True when the handle will never connect again.
     ///
     /// `Expired` is not terminal for a handle that renews its session (the default), but it does
