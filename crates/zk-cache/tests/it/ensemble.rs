@@ -10,31 +10,14 @@ use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use zk_cache::{TreeCache, TreeCacheOptions};
-use zk_core::client::ZkClient;
-use zk_core::path::join;
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions};
 use zk_testkit::failover::{FailoverEnsemble, LONG_SESSION, connect, limit};
 use zk_testkit::server::ZkEnsemble;
 use zk_testkit::timing::within_for;
 
-const ROOT: &str = "/cached-on-an-ensemble";
+use crate::tree_cases::fresh_read;
 
-/// The subtree at [`ROOT`] as `zk` reads it after a `sync`: path -> data.
-async fn fresh_read(zk: &ZkClient) -> BTreeMap<String, Vec<u8>> {
-    zk.sync(ROOT).await.unwrap();
-    let mut tree = BTreeMap::new();
-    let mut todo = vec![ROOT.to_owned()];
-    while let Some(path) = todo.pop() {
-        let Some((data, _)) = zk.get_if_exists(&path).await.unwrap() else {
-            continue;
-        };
-        tree.insert(path.clone(), data);
-        if let Ok((children, _)) = zk.get_children(&path).await {
-            todo.extend(children.iter().map(|c| join(&path, c)));
-        }
-    }
-    tree
-}
+const ROOT: &str = "/cached-on-an-ensemble";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_follows_its_session_to_another_member() {
@@ -71,7 +54,7 @@ async fn the_cache_follows_its_session_to_another_member() {
         .unwrap();
     writer.delete(&format!("{ROOT}/d2/n9"), None).await.unwrap();
 
-    let truth = fresh_read(&writer).await;
+    let truth = fresh_read(&writer, ROOT).await;
     within_for(limit(30), async {
         while cache
             .snapshot()

@@ -16,8 +16,10 @@ fn root() -> String {
     format!("/trees-{}", uuid::Uuid::new_v4())
 }
 
-/// The subtree at `root` as a fresh walk reads it: path -> data.
-async fn fresh_read(zk: &Zk, root: &str) -> BTreeMap<String, Vec<u8>> {
+/// The subtree at `root` as a fresh walk reads it after a `sync` (so a session connected to
+/// another ensemble member sees every write made before): path -> data.
+pub(crate) async fn fresh_read(zk: &dyn Coordinator, root: &str) -> BTreeMap<String, Vec<u8>> {
+    zk.sync(root).await.unwrap();
     let mut tree = BTreeMap::new();
     let mut todo = vec![root.to_owned()];
     while let Some(path) = todo.pop() {
@@ -45,7 +47,7 @@ fn cached(cache: &TreeCache) -> BTreeMap<String, Vec<u8>> {
 async fn settles(cache: &TreeCache, events: &mut TreeEvents, zk: &Zk) {
     within(async {
         loop {
-            if cached(cache) == fresh_read(zk, cache.root()).await {
+            if cached(cache) == fresh_read(zk.as_ref(), cache.root()).await {
                 return;
             }
             events.next().await.expect("the cache stopped");
@@ -93,7 +95,7 @@ async fn a_tree_cache_loads_then_follows_every_change_with(backend: &dyn Backend
     let (cache, mut events) =
         TreeCache::start(zk.clone(), &root, TreeCacheOptions::new().watch_mode(mode)).unwrap();
     within(cache.initialized()).await.unwrap();
-    assert_eq!(cached(&cache), fresh_read(&writer, &root).await);
+    assert_eq!(cached(&cache), fresh_read(writer.as_ref(), &root).await);
     assert_eq!(cache.children(&format!("{root}/a")).unwrap(), ["x", "y"]);
     // The initial load: one Added per node, then Initialized.
     let mut added = 0;
