@@ -10,7 +10,7 @@ use zk_contender::{
     SlotClaim, TagStyle, no_check, until,
 };
 use zk_core::path::join;
-use zk_core::{Coordinator, Stat};
+use zk_core::{Coordinator, Error, Stat};
 
 use crate::error::SemaphoreError;
 use crate::permit::Permit;
@@ -296,13 +296,31 @@ impl<C: Coordinator + Clone + 'static> Semaphore<C> {
     }
 
     /// Curator's layout: hold the `<path>/locks` mutex while taking a lease under
-    /// `<path>/leases`, then let the mutex go.
+    /// `<path>/leases`, then let the mutex go. A lease may only queue while the mutex is held:
+    /// when the session expires during the wait, the mutex node is gone with it, so the lease
+    /// is given up and the mutex taken again (a lease re-queued without it could deadlock
+    /// with a Curator waiter that holds the mutex and counts leases).
     async fn take_curator(
+        &self,
+        mut claim: SlotClaim,
+        deadline: Option<Instant>,
+        wait: bool,
+    ) -> Result<Option<Permit<C>>, SemaphoreError> {
+        loop {
+            match self.take_curator_once(claim, deadline, wait).await {
+                Err(Retake::Mutex(returned)) => claim = returned,
+                Err(Retake::Failed(error)) => return Err(error),
+                Ok(permit) => return Ok(permit),
+            }
+        }
+    }
+
+    async fn take_curator_once(
         &self,
         claim: SlotClaim,
         deadline: Option<Instant>,
         wait: bool,
-    ) -> Result<Option<Permit<C>>, SemaphoreError> {
+    ) -> Result<Option<Permit<C>>, Retake> {
         let locks = join(&self.path, "locks");
         let Some(mutex) = Engine::new(&self.zk, &locks)
             .take_turn(
@@ -318,19 +336,55 @@ impl<C: Coordinator + Clone + 'static> Semaphore<C> {
         };
         // Dropping this (a cancelled acquire) removes the mutex node in the background.
         let mutex = HeldNode::new(self.zk.clone(), &mutex, LostPolicy::OnlySessionLoss, None);
+        let mutex_session = mutex.session_id();
         // Our mutex node keeps the semaphore node from being swept while we check it.
         let taken = match until(deadline, self.agree()).await.transpose() {
             Err(e) => Err(e),
             Ok(None) => Ok(None),
             Ok(Some(())) => {
                 let permits = Leases(self.permits as usize);
+                // Checked after every (re-)entry of the lease node: a new session lost the
+                // mutex, and the check's error removes the lease node again.
+                let mutex_held = |_| async move {
+                    if self.zk.session_id() == mutex_session {
+                        Ok(())
+                    } else {
+                        Err(SemaphoreError::Zk(Error::SessionExpired))
+                    }
+                };
                 Engine::new(&self.zk, &self.leases)
                     .data(&self.options.data)
-                    .take_turn(|| self.lease_prefix(), &permits, wait, deadline, no_check)
+                    .take_turn(|| self.lease_prefix(), &permits, wait, deadline, mutex_held)
                     .await
             }
         };
-        mutex.release().await?;
-        Ok(taken?.map(|entered| self.permit(&entered, claim)))
+        if matches!(taken, Err(SemaphoreError::Zk(Error::SessionExpired)))
+            && self.zk.session_id() != mutex_session
+        {
+            // The mutex node went with the old session; this only stops its monitor.
+            let _ = mutex.release().await;
+            return Err(Retake::Mutex(claim));
+        }
+        // The permit exists before the mutex goes, so a failed release cannot leak the lease:
+        // dropping the permit releases it in the background.
+        let taken = taken.map(|t| t.map(|entered| self.permit(&entered, claim)));
+        let released = mutex.release().await;
+        let permit = taken.map_err(Retake::Failed)?;
+        released.map_err(|e| Retake::Failed(e.into()))?;
+        Ok(permit)
+    }
+}
+
+/// Why one attempt of the Curator layout's acquire did not end the acquire.
+enum Retake {
+    /// The session expired while the lease waited: take the mutex again (with this claim).
+    Mutex(SlotClaim),
+    /// A failure to report.
+    Failed(SemaphoreError),
+}
+
+impl From<SemaphoreError> for Retake {
+    fn from(error: SemaphoreError) -> Retake {
+        Retake::Failed(error)
     }
 }

@@ -3,6 +3,7 @@
 
 #[macro_use]
 mod cases;
+mod curator_expiry;
 mod interop;
 mod on_fake;
 mod on_real;
