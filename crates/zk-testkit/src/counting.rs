@@ -146,8 +146,10 @@ impl<C: Coordinator> Counting<C> {
         if counts.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
             counts.round_trips.fetch_add(1, Ordering::AcqRel);
         }
+        // Leaves the flight even when the call is dropped (a timeout, a cancelled acquire):
+        // otherwise no later request would start a round trip again.
+        let _landed = Landed(counts);
         let out = request.await;
-        counts.in_flight.fetch_sub(1, Ordering::AcqRel);
         counts.calls[call as usize].fetch_add(1, Ordering::AcqRel);
         out
     }
@@ -276,6 +278,15 @@ impl<C: Coordinator> Coordinator for Counting<C> {
     }
     async fn close(&self) -> zk_core::Result<()> {
         self.count(Call::Close, self.inner.close()).await
+    }
+}
+
+/// Takes a request out of the in-flight count when dropped.
+struct Landed<'a>(&'a Counts);
+
+impl Drop for Landed<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -77,13 +77,17 @@ impl Drop for Relay {
 async fn accept_loop(listener: TcpListener, target: SocketAddr, shared: Arc<Shared>) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
+            // Out of descriptors, say: do not spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
+        // Subscribed before looking at the flag: `cut` sets the flag before it counts, so a
+        // cut either shows in the flag or reaches this subscription, never neither.
+        let cuts = shared.cuts.subscribe();
         if shared.refusing.load(Ordering::SeqCst) {
             drop(client);
             continue;
         }
-        let cuts = shared.cuts.subscribe();
         tokio::spawn(relay(client, target, cuts));
     }
 }
@@ -91,7 +95,6 @@ async fn accept_loop(listener: TcpListener, target: SocketAddr, shared: Arc<Shar
 /// Copies both ways between `client` and a new connection to `target` until either side
 /// closes or the relay cuts.
 async fn relay(mut client: TcpStream, target: SocketAddr, mut cuts: watch::Receiver<u64>) {
-    cuts.borrow_and_update();
     let Ok(mut server) = TcpStream::connect(target).await else {
         return;
     };
