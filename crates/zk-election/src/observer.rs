@@ -145,10 +145,12 @@ impl<C: Coordinator + Clone + 'static> Observer<C> {
 }
 
 /// The leader as `cache` (of the election path, one level deep) holds it: the first contender
-/// by sequence among the cached candidates (a candidate is listed only once its node was read).
+/// by sequence among the cached candidates whose node is still cached (the cache's task may
+/// remove the head between the listing and the read; the next in line leads then).
 fn leader_in(cache: &TreeCache) -> Option<Participant> {
     let names = cache.children(cache.root())?;
-    let head = sorted_contenders(&names).into_iter().next()?;
-    let node = cache.get(&join(cache.root(), &head.name))?;
-    Some(Participant::from_node(&head, &node.data, &node.stat))
+    sorted_contenders(&names).into_iter().find_map(|contender| {
+        let node = cache.get(&join(cache.root(), &contender.name))?;
+        Some(Participant::from_node(&contender, &node.data, &node.stat))
+    })
 }
