@@ -292,15 +292,16 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                     // trip. Otherwise list again rather than trust the old listing: whoever
                     // was ahead of the departed one has usually gone too, and finding that out
                     // watch by watch costs more than one listing.
-                    let gone = &contenders[watched[index]].name;
-                    entered.listing.retain(|c| c != gone);
-                    let rest = sorted_contenders(&entered.listing);
-                    let holds = rest
-                        .iter()
-                        .position(|c| c.name == entered.name)
-                        .is_some_and(|me| policy.decide(&rest, me) == Decision::Hold);
-                    if holds {
-                        continue;
+                    // The sorted contenders without the departed one: no second parse.
+                    let mut rest = contenders;
+                    let gone = rest.remove(watched[index]);
+                    entered.listing.retain(|c| *c != gone.name);
+                    // Watched contenders come before us, so we moved up by one.
+                    if policy.decide(&rest, me - 1) == Decision::Hold {
+                        if self.zk.session_id() != entered.session_id {
+                            return Ok(Turn::NodeGone);
+                        }
+                        return Ok(Turn::Acquired);
                     }
                 }
                 Some(Ok(Change::Relist)) => {}
