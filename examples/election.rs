@@ -73,15 +73,13 @@ async fn leaders_take_turns(backend: &Backend) -> Result<()> {
     println!("\n== three services campaign on {path}");
     let observer = Observer::new(backend.connect().await?, path.as_str());
     let mut leader = observer.watch_leader().await?;
+    let mut nobody = leader.clone();
     let follow = tokio::spawn(async move {
-        let mut seen = Vec::new();
         while leader.changed().await.is_ok() {
             if let Some(now) = leader.borrow_and_update().clone() {
                 println!("observer: the leader is now {} (term {})", now.id, now.term);
-                seen.push(now.id);
             }
         }
-        seen
     });
 
     let sessions = backend.sessions::<3>().await?;
@@ -142,12 +140,10 @@ async fn leaders_take_turns(backend: &Backend) -> Result<()> {
         RunOutcome::Lost(reason) => return Err(format!("lost: {reason:?}").into()),
     }
     sessions::close_all(sessions).await?;
-    within("the observer to see nobody lead", async {
-        while observer.leader().await?.is_some() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        Ok::<(), ElectionError>(())
-    })
+    within(
+        "the observer to see nobody lead",
+        nobody.wait_for(Option::is_none),
+    )
     .await??;
     drop(observer);
     follow.abort();
