@@ -112,6 +112,11 @@ impl<C: Coordinator + Clone + 'static> HeldNode<C> {
         self.holding.is_held()
     }
 
+    /// Starts watching for the loss now; see [`Holding::monitor`].
+    pub fn monitor(&self) {
+        self.holding.monitor();
+    }
+
     /// Resolves when the node no longer safely holds, with the reason; see [`Holding::lost`].
     pub fn lost(&self) -> impl std::future::Future<Output = LossReason> + Send + 'static {
         self.holding.lost()

@@ -22,7 +22,7 @@
 //!   `zk_core::CoordinatorExt::recover`.
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and
 //!   [`Holding::lost`] (session expired, node deleted, handle closed, or suspended per
-//!   [`LostPolicy`]), with no background task until `lost` is asked; [`Holding::release`]
+//!   [`LostPolicy`]), with no background task until `lost` (or, for a holder that must see deletions at once, [`Holding::monitor`]) is asked; [`Holding::release`]
 //!   and [`Holding::release_in_background`] let the node go.
 //! - [`HeldNode`] and [`HoldSlot`]: the body of a recipe guard: a `Holding` released on
 //!   request or in the background when dropped, and the one-hold-per-handle mark it frees.

@@ -123,7 +123,7 @@ impl<C: Coordinator + Clone + 'static> Holding<C> {
     /// The first call starts the monitor, which also watches the node, so a deletion by
     /// someone else is noticed; earlier session changes count as well.
     pub fn lost(&self) -> impl std::future::Future<Output = LossReason> + Send + 'static {
-        self.start_monitor();
+        self.monitor();
         let mut lost = self.lost.clone();
         async move {
             match lost.wait_for(Option::is_some).await {
@@ -133,7 +133,10 @@ impl<C: Coordinator + Clone + 'static> Holding<C> {
         }
     }
 
-    fn start_monitor(&self) {
+    /// Starts the monitor now, without waiting for a [`Holding::lost`] call: for holders whose
+    /// [`Holding::is_held`] must see a deletion by someone else too (a leader, say). Does
+    /// nothing if it runs already, or outside a tokio runtime.
+    pub fn monitor(&self) {
         let mut monitor = self.monitor.lock().unwrap_or_else(PoisonError::into_inner);
         if monitor.is_some() || self.lost.borrow().is_some() {
             return;

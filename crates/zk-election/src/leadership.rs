@@ -48,7 +48,7 @@ impl<C: Coordinator + Clone + 'static> Leadership<C> {
         claim: SlotClaim,
     ) -> Leadership<C> {
         let node = HeldNode::new(zk, entered, policy, Some(claim));
-        drop(node.lost());
+        node.monitor();
         Leadership { node, id }
     }
 
