@@ -60,9 +60,12 @@ pub(crate) async fn read<C: Coordinator + ?Sized>(
 ) -> Result<Option<Participant>, Error> {
     let path = zk_core::path::join(dir, &contender.name);
     loop {
-        match zk.get_data(&path).await {
-            Ok((bytes, stat)) => return Ok(Some(Participant::from_node(contender, &bytes, &stat))),
-            Err(Error::NoNode { .. }) => return Ok(None),
+        match zk.get_if_exists(&path).await {
+            Ok(found) => {
+                return Ok(
+                    found.map(|(bytes, stat)| Participant::from_node(contender, &bytes, &stat))
+                );
+            }
             Err(e) => zk.recover(e).await?,
         }
     }

@@ -10,23 +10,23 @@
 //! - [`Naming::Curator`]: Curator's `InterProcessMutex` and `InterProcessReadWriteLock`,
 //!   `_c_<uuid>-lock-<seq>`, `_c_<uuid>-__READ__<seq>` and `_c_<uuid>-__WRIT__<seq>`.
 
-use zk_contender::{ContenderKind, Naming, NodePrefix, TagStyle};
+use zk_contender::{ContenderKind, Naming, NodePrefix};
 
 /// A fresh prefix for an attempt of `kind` under `naming`; `read_write` names a read/write
 /// lock's writer `-write-` (native) or `__WRIT__` (Curator) rather than a mutex's `lock`.
 pub(crate) fn node_prefix(naming: Naming, kind: ContenderKind, read_write: bool) -> NodePrefix {
     use ContenderKind::{Exclusive, Read};
-    let (style, marker) = match (naming, kind, read_write) {
-        (Naming::Native, Read, _) => (TagStyle::Hex, "-read-"),
-        (Naming::Native, Exclusive, true) => (TagStyle::Hex, "-write-"),
-        (Naming::Native, Exclusive, false) => (TagStyle::Hex, "-lock-"),
-        (Naming::Kazoo, Read, _) => (TagStyle::Hex, "__rlock__"),
-        (Naming::Kazoo, Exclusive, _) => (TagStyle::Hex, "__lock__"),
-        (Naming::Curator, Read, _) => (TagStyle::Curator, "-__READ__"),
-        (Naming::Curator, Exclusive, true) => (TagStyle::Curator, "-__WRIT__"),
-        (Naming::Curator, Exclusive, false) => (TagStyle::Curator, "-lock-"),
+    let marker = match (naming, kind, read_write) {
+        (Naming::Native, Read, _) => "-read-",
+        (Naming::Native, Exclusive, true) => "-write-",
+        (Naming::Native, Exclusive, false) => "-lock-",
+        (Naming::Kazoo, Read, _) => "__rlock__",
+        (Naming::Kazoo, Exclusive, _) => "__lock__",
+        (Naming::Curator, Read, _) => "-__READ__",
+        (Naming::Curator, Exclusive, true) => "-__WRIT__",
+        (Naming::Curator, Exclusive, false) => "-lock-",
     };
-    NodePrefix::new(style, marker)
+    NodePrefix::new(naming.tag_style(), marker)
 }
 
 #[cfg(test)]
