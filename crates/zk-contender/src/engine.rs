@@ -6,7 +6,8 @@ use futures::future::{join_all, select_all};
 use tokio::time::Instant;
 use zk_core::path::{join, name};
 use zk_core::{
-    Coordinator, CoordinatorExt, CreateMode, CreateOptions, Error, EventType, SessionState, Stat,
+    Coordinator, CoordinatorExt, CreateMode, CreateOptions, Error, EventType, OneshotWatch,
+    SessionState, Stat,
 };
 
 use crate::contender::{Contender, sorted_contenders};
@@ -263,6 +264,9 @@ impl<'a, C: Coordinator> Engine<'a, C> {
         wait: bool,
         deadline: Option<Instant>,
     ) -> Result<Turn, Error> {
+        // Watches set on earlier passes and not yet fired, kept so a pass re-arms only what is
+        // new: a semaphore waiter's N watches are set once, not once per wake-up.
+        let mut armed = Armed::default();
         loop {
             if self.zk.session_id() != entered.session_id {
                 return Ok(Turn::NodeGone);
@@ -276,17 +280,22 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                 Decision::Wait(_) if !wait => return Ok(Turn::Blocked),
                 Decision::Wait(watched) => watched,
             };
+            let lookahead = policy.lookahead(&contenders, me);
             assert!(
-                !watched.is_empty() && watched.iter().all(|&i| i < me),
-                "policy bug: Wait must name contenders before the asking one, got {watched:?} for {me}"
+                !watched.is_empty()
+                    && watched.iter().all(|&i| i < me)
+                    && lookahead.is_none_or(|l| watched.iter().all(|&i| l < i)),
+                "policy bug: Wait must name contenders before the asking one, and a lookahead \
+                 before those, got {watched:?} and {lookahead:?} for {me}"
             );
-            let paths: Vec<String> = watched
+            let targets: Vec<&str> = watched
                 .iter()
-                .map(|&i| join(self.dir, &contenders[i].name))
+                .chain(&lookahead)
+                .map(|&i| contenders[i].name.as_str())
                 .collect();
-            match until(deadline, self.wait_for_change(&paths)).await {
+            match until(deadline, self.wait_for_change(&mut armed, &targets)).await {
                 None => return Ok(Turn::TimedOut),
-                Some(Ok(Change::Deleted(index))) => {
+                Some(Ok(Change::Deleted(gone))) => {
                     // Policies are monotone and contenders only join behind us, so if the
                     // listing without the departed contender says we hold, we do: no round
                     // trip. Otherwise list again rather than trust the old listing: whoever
@@ -294,9 +303,13 @@ impl<'a, C: Coordinator> Engine<'a, C> {
                     // watch by watch costs more than one listing.
                     // The sorted contenders without the departed one: no second parse.
                     let mut rest = contenders;
-                    let gone = rest.remove(watched[index]);
-                    entered.listing.retain(|c| *c != gone.name);
-                    // Watched contenders come before us, so we moved up by one.
+                    let at = rest
+                        .iter()
+                        .position(|c| c.name == gone)
+                        .expect("a target is a contender");
+                    rest.remove(at);
+                    entered.listing.retain(|c| *c != gone);
+                    // Targets come before us, so we moved up by one.
                     if policy.decide(&rest, me - 1) == Decision::Hold {
                         if self.zk.session_id() != entered.session_id {
                             return Ok(Turn::NodeGone);
@@ -386,28 +399,40 @@ impl<'a, C: Coordinator> Engine<'a, C> {
         }
     }
 
-    /// Watches `paths` (set in one pipelined batch) and resolves on the first change; a
-    /// deletion names the index of the deleted path.
-    async fn wait_for_change(&self, paths: &[String]) -> Result<Change, Error> {
-        let set = join_all(paths.iter().map(|p| self.zk.watch_data(p))).await;
-        let mut watches = Vec::with_capacity(set.len());
+    /// Watches the contenders named `targets`, keeping the still-pending watches in `armed` and
+    /// setting the missing ones in one pipelined batch, and resolves on the first change. A
+    /// target found already gone counts as its deletion.
+    async fn wait_for_change(&self, armed: &mut Armed, targets: &[&str]) -> Result<Change, Error> {
+        armed.0.retain(|(name, _)| targets.contains(&name.as_str()));
+        let missing: Vec<&str> = targets
+            .iter()
+            .copied()
+            .filter(|target| !armed.0.iter().any(|(name, _)| name == target))
+            .collect();
+        let paths: Vec<String> = missing.iter().map(|name| join(self.dir, name)).collect();
+        let set = join_all(paths.iter().map(|path| self.zk.watch_data(path))).await;
         let mut reconnect = false;
-        for result in set {
+        let mut gone = None;
+        for (name, result) in missing.into_iter().zip(set) {
             match result {
-                Ok((_, _, watch)) => watches.push(watch),
-                // Already gone: the listing has changed.
-                Err(Error::NoNode { .. }) => return Ok(Change::Relist),
+                Ok((_, _, watch)) => armed.0.push((name.to_owned(), watch)),
+                Err(Error::NoNode { .. }) => gone = gone.or(Some(name)),
                 Err(Error::SessionExpired) => return Ok(Change::SessionEnded),
                 Err(e) if e.is_retryable() => reconnect = true,
                 Err(e) => return Err(e),
             }
         }
+        if let Some(name) = gone {
+            return Ok(Change::Deleted(name.to_owned()));
+        }
         if reconnect {
             return Ok(Change::Reconnect);
         }
-        let (event, index, _) = select_all(watches).await;
+        let (event, index, _) = select_all(armed.0.iter_mut().map(|(_, watch)| watch)).await;
+        // A one-shot watch resolves once: it is spent either way.
+        let (name, _) = armed.0.swap_remove(index);
         match event.event_type {
-            EventType::NodeDeleted => return Ok(Change::Deleted(index)),
+            EventType::NodeDeleted => return Ok(Change::Deleted(name)),
             EventType::Session => {}
             _ => return Ok(Change::Relist),
         }
@@ -422,10 +447,14 @@ impl<'a, C: Coordinator> Engine<'a, C> {
     }
 }
 
+/// Pending one-shot watches on contenders, by contender name.
+#[derive(Default)]
+struct Armed(Vec<(String, OneshotWatch)>);
+
 /// What ended a wait for watched contenders.
 enum Change {
-    /// The watched node at this index of the watched list was deleted.
-    Deleted(usize),
+    /// The watched contender of this name is gone.
+    Deleted(String),
     /// A watched node changed or went: list again.
     Relist,
     /// The connection dropped while setting watches: wait for it, then list again.

@@ -97,8 +97,9 @@ pub enum RunOutcome<T> {
 /// A candidate in the leader election on a ZooKeeper path.
 ///
 /// Candidates queue as ephemeral sequential children of the path; the first leads, and each
-/// other watches only the one right before it, so a leader's departure wakes its successor
-/// alone. Each candidate has an id (and, with [`Naming::Native`], optional data), which
+/// other watches the one right before it (and looks ahead to the one before that), so a
+/// leader's departure wakes its successor, which leads at once, and one more candidate, never
+/// a herd. Each candidate has an id (and, with [`Naming::Native`], optional data), which
 /// observers read from its node.
 ///
 /// A handle takes part once at a time: campaigning again (through it or a clone) while it

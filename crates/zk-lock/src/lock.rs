@@ -57,7 +57,9 @@ impl LockOptions {
 /// A distributed, non-reentrant mutex on a ZooKeeper path.
 ///
 /// Contenders queue as ephemeral sequential children of the path and are served in order;
-/// each waits only for the one right before it, so a release wakes a single waiter.
+/// each waits for the one right before it and looks ahead to the one before that, so a
+/// release wakes two waiters, never a herd: the next, which holds at once, and the one after
+/// it, which lists the path again while the next holds (see `zk_contender::Exclusive`).
 /// One handle holds the lock at most once at a time: acquiring again while holding it fails with
 /// [`LockError::AlreadyHeld`] instead of deadlocking.
 ///
