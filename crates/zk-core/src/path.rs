@@ -42,9 +42,13 @@ fn check(path: &str, sequential: bool) -> Result<()> {
     if path.ends_with('/') && !sequential {
         return Err(invalid(path, "path must not end with /"));
     }
-    for c in path.chars() {
-        if let Some(reason) = bad_char(c) {
-            return Err(invalid(path, reason));
+    // Printable ASCII breaks no character rule: one byte scan instead of decoding each char
+    // (this runs on every request; a lock cycle's paths are all ASCII).
+    if !path.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        for c in path.chars() {
+            if let Some(reason) = bad_char(c) {
+                return Err(invalid(path, reason));
+            }
         }
     }
     // The first segment is empty because the path starts with '/'; a trailing empty segment is
@@ -244,6 +248,20 @@ mod tests {
             if expect_ok {
                 prop_assert_eq!(name(&path), names.last().unwrap().as_str());
                 prop_assert_eq!(ancestors(&path).count(), names.len());
+            }
+        }
+
+        /// The ASCII fast path and the char-by-char rule agree: a path whose segments are
+        /// fine is refused exactly when some char breaks a character rule, with that reason.
+        #[test]
+        fn char_rules_hold_with_or_without_the_ascii_fast_path(
+            segments in proptest::collection::vec("[a-z]{1,3}([\\PC&&[^/.]]|[\\x00-\\x1f\\x7f-\\u{9f}\\u{e000}\\u{fff5}\\u{1f600}]|[ -~&&[^/.]]){0,3}", 1..4),
+        ) {
+            let path = format!("/{}", segments.join("/"));
+            let first_bad = path.chars().find_map(bad_char);
+            match validate_path(&path) {
+                Err(Error::InvalidPath { reason, .. }) => prop_assert_eq!(Some(reason), first_bad),
+                other => prop_assert!(other.is_ok() && first_bad.is_none(), "{other:?} {first_bad:?}"),
             }
         }
 
