@@ -136,21 +136,82 @@ impl fmt::Display for Span {
 /// Starts a standalone ZooKeeper server tuned for throughput (the JVM's full JIT, a 512 MiB
 /// heap) rather than for the harness's fast start, as the benches measure against.
 ///
+/// The heap is committed from the start (`-Xms` as `-Xmx`). Grown on demand it stays near
+/// 30 MiB under a benchmark's load, so the young generation fills every ~100 ms and each
+/// collection stalls the server for ~2 ms: that, not the client, was a lock cycle's p99.
+///
 /// # Panics
 /// When the server does not start (with the harness's explanation, such as how to install
 /// ZooKeeper).
 pub fn throughput_server() -> ZkServer {
+    const THROUGHPUT_HEAP_MIB: u32 = 512;
     ZkServer::builder()
         .jvm_option("-XX:TieredStopAtLevel=4")
-        .heap_mib(512)
+        .jvm_option(format!("-Xms{THROUGHPUT_HEAP_MIB}m"))
+        .heap_mib(THROUGHPUT_HEAP_MIB)
         .start()
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// How long a measuring run loads a fresh server before its first workload.
+///
+/// The JVM keeps compiling the server's request path for seconds: on a fresh server a lock
+/// cycle's p99 stayed at 4-5 ms for about the first 8 s and then settled near 0.5 ms, so a
+/// workload's own warm-up (half its time) is not enough for the first workload.
+pub const SERVER_WARM_UP: Duration = Duration::from_secs(10);
+
+/// Loads `server` for [`SERVER_WARM_UP`] from four sessions with the requests recipes send
+/// (ephemeral sequential creates, listings, watched reads, writes that fire the watches,
+/// deletes), so that no workload measures the server's JIT.
+///
+/// # Panics
+/// When a request fails.
+pub async fn warm_up_server(server: &ZkServer) {
+    use zk_core::{Coordinator, CreateOptions};
+    const ROOT: &str = "/bench-server-warm-up";
+    let hosts = server.connect_string();
+    let clients = sessions(4, || async {
+        zk_core::client::ZkClient::connect(&hosts)
+            .await
+            .expect("connect")
+    })
+    .await;
+    clients[0]
+        .create(ROOT, b"", &CreateOptions::persistent())
+        .await
+        .expect("create the warm-up root");
+    let deadline = Instant::now() + SERVER_WARM_UP;
+    let prefix = format!("{ROOT}/n-");
+    futures::future::join_all(clients.iter().map(|zk| async {
+        while Instant::now() < deadline {
+            let node = zk
+                .create(&prefix, b"warm", &CreateOptions::ephemeral_sequential())
+                .await
+                .expect("create");
+            zk.get_children(ROOT).await.expect("list");
+            let (_, _, watch) = zk.watch_data(&node.path).await.expect("watch");
+            zk.set_data(&node.path, b"up", None).await.expect("write");
+            watch.await;
+            zk.delete(&node.path, None).await.expect("delete");
+        }
+    }))
+    .await;
+    clients[0]
+        .delete(ROOT, None)
+        .await
+        .expect("delete the root");
+    close_all(clients).await;
+    println!(
+        "server warmed up for {} s (its JIT) before the first workload",
+        SERVER_WARM_UP.as_secs()
+    );
+}
+
 /// A bench binary's `main` against a real server, in the order every bench reports it: answers
 /// `--list` (see [`BenchMode::from_args`]) and returns, or prints the load average and the
-/// number of cores, starts a [`throughput_server`], runs `body` with the mode and the server on
-/// a [`current_thread_runtime`], stops the server and prints the load average again.
+/// number of cores, starts a [`throughput_server`] (and, when measuring, warms it up with
+/// [`warm_up_server`]), runs `body` with the mode and the server on a
+/// [`current_thread_runtime`], stops the server and prints the load average again.
 ///
 /// # Panics
 /// When the server does not start, or `body` panics (a failed check fails `cargo test`).
@@ -164,7 +225,11 @@ pub fn main_against_a_server(name: &str, body: impl AsyncFnOnce(BenchMode, &ZkSe
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let server = throughput_server();
-    current_thread_runtime().block_on(body(mode, &server));
+    let runtime = current_thread_runtime();
+    if mode == BenchMode::Measure {
+        runtime.block_on(warm_up_server(&server));
+    }
+    runtime.block_on(body(mode, &server));
     drop(server);
     println!("load average at the end: {}", load_average());
 }
