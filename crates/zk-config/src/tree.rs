@@ -7,7 +7,7 @@ use futures::StreamExt;
 use futures::future::join_all;
 use tokio::sync::watch;
 use zk_cache::{TreeCache, TreeCacheOptions};
-use zk_core::path::{join, name, validate_path};
+use zk_core::path::{join, name, validate_name, validate_path};
 use zk_core::{Coordinator, CoordinatorExt, CreateOptions, Error, Op};
 
 use crate::codec::{Codec, Json};
@@ -126,22 +126,14 @@ where
     /// # Errors
     /// [`ConfigError::InvalidKey`] for a key that cannot be a node name.
     pub fn key_path(&self, key: &str) -> Result<String, ConfigError> {
-        let invalid = |reason| ConfigError::InvalidKey {
-            key: key.to_owned(),
-            reason,
-        };
-        match key {
-            "" => return Err(invalid("empty")),
-            "." | ".." => return Err(invalid("a relative name")),
-            _ if key.contains('/') => return Err(invalid("contains /")),
-            _ => {}
+        match validate_name(key) {
+            Ok(()) => Ok(join(&self.base, key)),
+            Err(Error::InvalidPath { reason, .. }) => Err(ConfigError::InvalidKey {
+                key: key.to_owned(),
+                reason,
+            }),
+            Err(e) => Err(e.into()),
         }
-        let path = join(&self.base, key);
-        validate_path(&path).map_err(|e| match e {
-            Error::InvalidPath { reason, .. } => invalid(reason),
-            _ => invalid("not a node name"),
-        })?;
-        Ok(path)
     }
 
     /// The keys, sorted (none when the base node does not exist).

@@ -21,6 +21,23 @@ pub fn validate_sequential_path(path: &str) -> Result<()> {
     check(path, true)
 }
 
+/// Checks that `name` can be one node name, a single segment under some parent: not empty,
+/// no `/`, not `.` or `..`, and no character the path rules forbid.
+///
+/// # Errors
+/// [`Error::InvalidPath`] naming the rule that `name` breaks (its `path` is the name).
+pub fn validate_name(name: &str) -> Result<()> {
+    match name {
+        "" => Err(invalid(name, "empty name")),
+        "." | ".." => Err(invalid(name, "relative segment (. or ..)")),
+        _ if name.contains('/') => Err(invalid(name, "a name cannot contain /")),
+        _ => match check(&format!("/{name}"), false) {
+            Err(Error::InvalidPath { reason, .. }) => Err(invalid(name, reason)),
+            other => other,
+        },
+    }
+}
+
 fn invalid(path: &str, reason: &'static str) -> Error {
     Error::InvalidPath {
         path: path.to_owned(),
@@ -263,6 +280,15 @@ mod tests {
                 Err(Error::InvalidPath { reason, .. }) => prop_assert_eq!(Some(reason), first_bad),
                 other => prop_assert!(other.is_ok() && first_bad.is_none(), "{other:?} {first_bad:?}"),
             }
+        }
+
+        /// A name is valid exactly when joining it under the root gives a valid path with one
+        /// segment.
+        #[test]
+        fn names_are_single_valid_segments(name in "[a-z./\\x00\\u{e000}]{0,4}") {
+            let one_segment = !name.contains('/');
+            let as_path = validate_path(&join("/", &name)).is_ok() && !name.is_empty();
+            prop_assert_eq!(validate_name(&name).is_ok(), one_segment && as_path);
         }
 
         #[test]
