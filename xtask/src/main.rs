@@ -21,10 +21,10 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  test          install what is missing (rustfmt, clippy, ZooKeeper, and for zk-lock's
-                interop tests python3-kazoo, libcurator-recipes-java and a JDK), then run
-                tidy, cargo fmt --check, clippy -D warnings, the tests and cargo doc
-                -D warnings
+  test          install what is missing (rustfmt, clippy, ZooKeeper, and for the interop
+                tests python3-kazoo, libcurator-recipes-java, libcurator-discovery-java
+                and a JDK), then run tidy, cargo fmt --check, clippy -D warnings, the
+                tests and cargo doc -D warnings
   bench [ARGS]  run cargo bench --workspace, passing ARGS through
   fuzz [--seconds N] [--target NAME]
                 install cargo-fuzz if missing, run each fuzz target in fuzz/ (or the

@@ -1,6 +1,6 @@
 //! Installing what the checks need when it is missing: rustfmt, clippy, the ZooKeeper server,
-//! and the other libraries zk-lock's interop tests run against (kazoo, Curator and a JDK to
-//! compile the Curator helper).
+//! and the other libraries the recipes' interop tests run against (kazoo, Curator with its
+//! service discovery, and a JDK to compile the Curator helpers).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -53,7 +53,7 @@ impl Package {
     }
 }
 
-/// What the interop tests (zk-testkit's `interop` module, used by zk-lock) run against.
+/// What the interop tests (zk-testkit's `interop` module, used by the recipes' tests) run against.
 const INTEROP_PACKAGES: &[Package] = &[
     Package {
         key: "kazoo-package",
@@ -64,6 +64,11 @@ const INTEROP_PACKAGES: &[Package] = &[
         key: "curator-package",
         what: "Curator's jars",
         installed: curator_installed,
+    },
+    Package {
+        key: "discovery-package",
+        what: "Curator's service discovery jars, with Jackson",
+        installed: discovery_installed,
     },
     Package {
         key: "jdk-package",
@@ -207,9 +212,21 @@ fn kazoo_installed() -> bool {
     )
 }
 
-/// True when every jar of the Curator helpers' class path is in the Java library folder.
+/// True when every jar of Curator's part of the helpers' class path is in the Java library
+/// folder.
 fn curator_installed() -> bool {
-    interop("curator-jars")
+    jars_installed("curator-jars")
+}
+
+/// True when every jar of Curator's service discovery (and the Jackson jars it needs) is in the
+/// Java library folder.
+fn discovery_installed() -> bool {
+    jars_installed("discovery-jars")
+}
+
+/// True when every jar listed under `key` in [`INTEROP_LIST`] is in the Java library folder.
+fn jars_installed(key: &str) -> bool {
+    interop(key)
         .split_whitespace()
         .all(|jar| Path::new(interop("java-dir")).join(jar).is_file())
 }
@@ -283,12 +300,14 @@ mod tests {
             [
                 "python3-kazoo",
                 "libcurator-recipes-java",
+                "libcurator-discovery-java",
                 "default-jdk-headless"
             ]
         );
         assert_eq!(interop("python"), "/usr/bin/python3");
         assert_eq!(interop("java-dir"), "/usr/share/java");
         assert!(interop("curator-jars").starts_with("curator-recipes.jar "));
+        assert!(interop("discovery-jars").starts_with("curator-x-discovery.jar "));
         assert_eq!(interop("no-such-key"), "");
     }
 }

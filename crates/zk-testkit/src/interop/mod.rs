@@ -1,10 +1,11 @@
 //! Interop tests against the reference clients: a test runs kazoo (Python) and Apache Curator
 //! (Java) helper processes that work on the same ZooKeeper paths as the recipe under test.
 //!
-//! The harness finds the software (the system Python with `python3-kazoo`, a JDK, Curator's
-//! jars in `/usr/share/java`), compiles a Java helper once per test process, starts helper
-//! processes and talks to them over a line protocol with bounded waits, and kills each one by
-//! its PID when its handle drops. The recipe writes the helpers themselves.
+//! The harness finds the software (the system Python with `python3-kazoo`, a JDK, the jars of
+//! Curator and its service discovery in `/usr/share/java`), compiles a Java helper once per
+//! test process, starts helper processes and talks to them over a line protocol with bounded
+//! waits, and kills each one by its PID when its handle drops. The recipe writes the helpers
+//! themselves.
 //!
 //! Nothing is skipped: when a library is missing, [`Helper::start`] panics with an
 //! [`InteropError`] that names it and gives the command that installs it (`apt-get install
@@ -34,7 +35,8 @@
 //! either one ([`Library`]) with the arguments every recipe's helpers take first: a mode, the
 //! shared server's connect string and the recipe's path.
 //!
-//! A Java helper may use everything in Curator 5.4 and ZooKeeper (see [`curator_jars`]); a
+//! A Java helper may use everything in Curator 5.4, its service discovery
+//! (`curator-x-discovery`, with Jackson) included, and ZooKeeper (see [`curator_jars`]); a
 //! kazoo helper, kazoo 2.8 on the system Python.
 //!
 //! # Running helpers

@@ -12,7 +12,8 @@ use crate::server::ZkServer;
 pub enum Library {
     /// kazoo, in Python (Debian `python3-kazoo`).
     Kazoo,
-    /// Apache Curator, in Java (Debian `libcurator-recipes-java`).
+    /// Apache Curator, in Java (Debian `libcurator-recipes-java` and
+    /// `libcurator-discovery-java`).
     Curator,
 }
 

@@ -1,5 +1,5 @@
 //! Finding the installed software the helpers run on: the system Python with kazoo, a JDK, and
-//! Curator's jars, as listed in `debian-packages.txt`.
+//! Curator's jars (its recipes and its service discovery), as listed in `debian-packages.txt`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +33,9 @@ pub enum Package {
     Jdk,
     /// Curator and its dependencies' jars (`libcurator-recipes-java`).
     Curator,
+    /// Curator's service discovery and the Jackson jars it needs
+    /// (`libcurator-discovery-java`).
+    Discovery,
 }
 
 impl Package {
@@ -42,9 +45,23 @@ impl Package {
             Package::Kazoo => "kazoo-package",
             Package::Jdk => "jdk-package",
             Package::Curator => "curator-package",
+            Package::Discovery => "discovery-package",
         })
     }
+
+    /// The jars in [`java_dir`] this package installs (with its dependencies) that a Java
+    /// helper's class path needs; none for the packages that are not Java libraries.
+    pub fn jars(self) -> Vec<&'static str> {
+        match self {
+            Package::Kazoo | Package::Jdk => Vec::new(),
+            Package::Curator => listed("curator-jars").split_whitespace().collect(),
+            Package::Discovery => listed("discovery-jars").split_whitespace().collect(),
+        }
+    }
 }
+
+/// The Java library packages, in class path order.
+const JAVA_LIBRARIES: [Package; 2] = [Package::Curator, Package::Discovery];
 
 /// What to tell someone who lacks `packages`: the `apt-get` command that installs them, and
 /// `cargo xtask test`, which installs everything the tests need.
@@ -68,9 +85,10 @@ pub fn java_dir() -> &'static Path {
 }
 
 /// The file names of the jars in [`java_dir`] that a Java helper's class path needs: Curator
-/// 5.4 and what it loads at run time (ZooKeeper, Guava, SLF4J).
+/// 5.4 and what it loads at run time (ZooKeeper, Guava, SLF4J), then Curator's service
+/// discovery and the Jackson jars it needs (see [`Package::jars`]).
 pub fn curator_jars() -> Vec<&'static str> {
-    listed("curator-jars").split_whitespace().collect()
+    JAVA_LIBRARIES.into_iter().flat_map(Package::jars).collect()
 }
 
 /// Checks once per process that [`system_python`] imports kazoo, and returns it.
@@ -119,22 +137,33 @@ fn check_kazoo(python: &Path) -> Result<(), InteropError> {
 /// helper's standard error).
 ///
 /// # Errors
-/// [`InteropError::Missing`] naming the first missing jar, with the install command.
+/// [`InteropError::Missing`] naming the first missing jar, with the command that installs the
+/// package it comes from.
 pub fn curator_classpath() -> Result<Vec<PathBuf>, InteropError> {
     classpath_in(java_dir())
 }
 
 fn classpath_in(dir: &Path) -> Result<Vec<PathBuf>, InteropError> {
-    let mut jars: Vec<PathBuf> = curator_jars().iter().map(|jar| dir.join(jar)).collect();
-    if let Some(missing) = jars.iter().find(|jar| !jar.is_file()) {
-        let curator = Package::Curator.name();
-        return Err(InteropError::missing(
-            format!(
-                "{} is missing: Curator (Debian {curator}) is not installed",
-                missing.display()
-            ),
-            &[curator],
-        ));
+    let mut jars = Vec::new();
+    for package in JAVA_LIBRARIES {
+        for jar in package.jars() {
+            let jar = dir.join(jar);
+            if !jar.is_file() {
+                let what = match package {
+                    Package::Discovery => "Curator's service discovery",
+                    _ => "Curator",
+                };
+                let name = package.name();
+                return Err(InteropError::missing(
+                    format!(
+                        "{} is missing: {what} (Debian {name}) is not installed",
+                        jar.display()
+                    ),
+                    &[name],
+                ));
+            }
+            jars.push(jar);
+        }
     }
     let binding = dir.join("slf4j-simple.jar");
     if binding.is_file() {
@@ -193,11 +222,17 @@ mod tests {
         assert_eq!(Package::Kazoo.name(), "python3-kazoo");
         assert_eq!(Package::Jdk.name(), "default-jdk-headless");
         assert_eq!(Package::Curator.name(), "libcurator-recipes-java");
+        assert_eq!(Package::Discovery.name(), "libcurator-discovery-java");
         assert_eq!(system_python(), Path::new("/usr/bin/python3"));
         assert_eq!(java_dir(), Path::new("/usr/share/java"));
         let jars = curator_jars();
         assert_eq!(jars.first(), Some(&"curator-recipes.jar"));
         assert!(jars.contains(&"zookeeper.jar"), "{jars:?}");
+        let discovery = Package::Discovery.jars();
+        assert_eq!(discovery.first(), Some(&"curator-x-discovery.jar"));
+        assert!(discovery.contains(&"jackson-databind.jar"), "{discovery:?}");
+        assert!(jars.ends_with(&discovery), "{jars:?} end with discovery's");
+        assert!(Package::Kazoo.jars().is_empty() && Package::Jdk.jars().is_empty());
         assert!(jars.iter().all(|jar| jar.ends_with(".jar")), "{jars:?}");
     }
 
@@ -251,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_jar_names_the_curator_package() {
+    fn a_missing_jar_names_the_package_that_installs_it() {
         let dir = std::env::temp_dir().join(format!("zk-testkit-jars-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("curator-recipes.jar"), b"").unwrap();
@@ -265,6 +300,23 @@ mod tests {
         );
         assert!(
             message.contains("apt-get install -y libcurator-recipes-java"),
+            "{message}"
+        );
+
+        // Curator's recipes alone: the discovery jars are missing, and named by their package.
+        for jar in Package::Curator.jars() {
+            std::fs::write(dir.join(jar), b"").unwrap();
+        }
+        let message = classpath_in(&dir).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!(
+                "{} is missing: Curator's service discovery",
+                dir.join("curator-x-discovery.jar").display()
+            )),
+            "{message}"
+        );
+        assert!(
+            message.contains("apt-get install -y libcurator-discovery-java`"),
             "{message}"
         );
 
