@@ -27,8 +27,8 @@ impl ConnectString {
     /// ```
     ///
     /// # Errors
-    /// [`Error::BadArguments`] for an empty host list or a bad port, [`Error::InvalidPath`] for
-    /// a bad chroot.
+    /// [`Error::BadArguments`] for an empty host list, an empty host, a bad port or port 0,
+    /// [`Error::InvalidPath`] for a bad chroot.
     pub fn parse(text: &str) -> Result<ConnectString> {
         let (hosts_part, chroot) = match text.find('/') {
             Some(i) => (&text[..i], Some(&text[i..])),
@@ -57,6 +57,17 @@ impl ConnectString {
 }
 
 fn parse_host(entry: &str) -> Result<(String, u16)> {
+    let (host, port) = parse_host_port(entry)?;
+    if host.is_empty() {
+        return Err(Error::BadArguments("empty host in connect string"));
+    }
+    if port == 0 {
+        return Err(Error::BadArguments("port 0 in connect string"));
+    }
+    Ok((host, port))
+}
+
+fn parse_host_port(entry: &str) -> Result<(String, u16)> {
     let bad_port = || Error::BadArguments("bad port in connect string");
     if let Some(rest) = entry.strip_prefix('[') {
         let (host, after) = rest
@@ -125,6 +136,16 @@ mod tests {
         assert!(ConnectString::parse("h:notaport").is_err());
         assert!(ConnectString::parse("h:1/bad/").is_err());
         assert!(ConnectString::parse("::1:2181").is_err());
+        for bad in [":2181", "[]:2181", "127.0.0.1:0", "a:1,:2", "h:0/app"] {
+            assert!(
+                matches!(ConnectString::parse(bad), Err(Error::BadArguments(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            ConnectString::parse("[::1]").unwrap().hosts[0].1,
+            DEFAULT_PORT
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::connect_string::ConnectString;
 use super::handle::ZkClient;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Everything that shapes a wire client's session.
 #[derive(Debug, Clone)]
@@ -102,9 +102,32 @@ impl ClientBuilder {
     /// Connects: resolves when the first session is established.
     ///
     /// # Errors
-    /// `ConnectionLoss` when no server answered within the session timeout, `AuthFailed` when the
-    /// credentials were refused.
+    /// `BadArguments` for a zero session or connect timeout or a packet limit under 64 bytes
+    /// (nothing is sent); `ConnectionLoss` when no server answered within the session timeout,
+    /// `AuthFailed` when the credentials were refused.
     pub async fn connect(self) -> Result<ZkClient> {
+        self.options.check()?;
         ZkClient::connect_with(self.options).await
+    }
+}
+
+/// The smallest packet limit accepted: a handshake's reply must fit.
+const MIN_MAX_PACKET: usize = 64;
+
+impl ClientOptions {
+    /// Refuses options no session can work with, before anything is sent.
+    fn check(&self) -> Result<()> {
+        if self.session_timeout.is_zero() {
+            return Err(Error::BadArguments("the session timeout must be positive"));
+        }
+        if self.connect_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::BadArguments("the connect timeout must be positive"));
+        }
+        if self.max_packet < MIN_MAX_PACKET {
+            return Err(Error::BadArguments(
+                "the packet limit must be at least 64 bytes",
+            ));
+        }
+        Ok(())
     }
 }
