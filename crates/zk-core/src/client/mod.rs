@@ -6,6 +6,7 @@
 //! the session, replaying credentials and restoring watches (SetWatches/SetWatches2); an expired
 //! session is reported and, unless expiry is terminal, replaced by a new one.
 
+mod backoff;
 mod command;
 mod connect_string;
 mod connection;

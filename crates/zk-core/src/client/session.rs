@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use super::backoff::Backoff;
 use super::command::Command;
 use super::connect_string::Chroot;
 use super::options::ClientOptions;
@@ -21,6 +22,18 @@ use crate::watch::WatchRegistry;
 
 /// The smallest negotiated session timeout the client accepts from a server.
 const MIN_SESSION_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// The largest negotiated session timeout the client accepts beyond what it asked for. Servers
+/// raise a small request to their minimum (2 ticks, 4 s by default); a server answering more
+/// than this, or more than was asked if that is larger, is clamped, so that its word cannot
+/// stretch the client's read deadline to days.
+const MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The session timeout to use, given what was asked and what the server answered (positive).
+fn clamp_timeout(asked: Duration, answered_ms: i32) -> Duration {
+    let answered = Duration::from_millis(u64::try_from(answered_ms).unwrap_or(0));
+    answered.clamp(MIN_SESSION_TIMEOUT, asked.max(MAX_SESSION_TIMEOUT))
+}
 
 /// How long a connection must last before its loss stops counting as a failed attempt.
 const STABLE_CONNECTION: Duration = Duration::from_secs(1);
@@ -311,7 +324,7 @@ impl SessionTask {
     pub(crate) async fn run(mut self, ready: oneshot::Sender<Result<()>>) {
         let mut ready = Some(ready);
         let started = Instant::now();
-        let mut failures: u32 = 0;
+        let mut backoff = Backoff::new(self.hosts.len());
         loop {
             let state = *self.state_tx.borrow();
             if state == SessionState::Closed {
@@ -357,11 +370,7 @@ impl SessionTask {
                 match ended {
                     Ok(()) => self.stale = None,
                     Err(_) => {
-                        failures += 1;
-                        tokio::time::sleep(Duration::from_millis(
-                            50 << (failures / self.hosts.len() as u32).min(4),
-                        ))
-                        .await;
+                        tokio::time::sleep(backoff.failed()).await;
                         continue;
                     }
                 }
@@ -394,13 +403,8 @@ impl SessionTask {
             let handshake = match outcome {
                 Ok(h) => h,
                 Err(_) => {
-                    failures += 1;
                     // Next server at once; after a full round, back off (bounded, growing).
-                    if failures as usize % self.hosts.len() == 0 {
-                        let rounds = failures / self.hosts.len() as u32;
-                        let pause = Duration::from_millis(50 << rounds.min(4));
-                        tokio::time::sleep(pause).await;
-                    }
+                    tokio::time::sleep(backoff.failed()).await;
                     continue;
                 }
             };
@@ -408,7 +412,7 @@ impl SessionTask {
                 self.last_heard = Instant::now();
                 if self.session_id == 0 {
                     // A server refusing a brand-new session is misbehaving; try another.
-                    failures += 1;
+                    tokio::time::sleep(backoff.failed()).await;
                     continue;
                 }
                 self.expire();
@@ -420,12 +424,22 @@ impl SessionTask {
                 }
                 continue;
             }
+            if handshake.response.timeout_ms <= 0 {
+                // Not a session (a live one has a positive timeout): a broken server. Another
+                // server, or this one after the pause.
+                tracing::debug!(
+                    timeout_ms = handshake.response.timeout_ms,
+                    "handshake without a session timeout"
+                );
+                tokio::time::sleep(backoff.failed()).await;
+                continue;
+            }
             self.session_id = handshake.response.session_id;
             self.password = handshake.response.password.clone();
             // Real servers never go below 2 ticks; a tiny value would make every timer fire at
-            // once, so it is floored.
-            self.negotiated = Duration::from_millis(handshake.response.timeout_ms as u64)
-                .max(MIN_SESSION_TIMEOUT);
+            // once, and a huge one would stretch the read deadline to days: clamped.
+            self.negotiated =
+                clamp_timeout(self.options.session_timeout, handshake.response.timeout_ms);
             self.last_heard = Instant::now();
             *self.view.password.lock().unwrap_or_else(|p| p.into_inner()) = self.password.clone();
             self.view.id.store(self.session_id, Ordering::Release);
@@ -445,15 +459,12 @@ impl SessionTask {
                     }
                     // A connection that dies right after its handshake counts as a failed
                     // attempt, so a misbehaving server cannot make the client spin.
-                    if connected_at.elapsed() < STABLE_CONNECTION {
-                        failures += 1;
-                        let rounds = failures / self.hosts.len() as u32;
-                        tokio::time::sleep(Duration::from_millis(50 << rounds.min(4))).await;
-                    } else {
-                        failures = 0;
-                    }
+                    pause_unless_stable(&mut backoff, connected_at).await;
                 }
                 ConnEnd::Expired => {
+                    // So too a session expiring right after it opened (a server answering
+                    // every ping "expired" would otherwise get a new session in a loop).
+                    pause_unless_stable(&mut backoff, connected_at).await;
                     self.expire();
                     if self.options.terminal_expiry {
                         return self.linger(Error::SessionExpired).await;
@@ -473,5 +484,35 @@ impl SessionTask {
                 ConnEnd::Abandoned => return,
             }
         }
+    }
+}
+
+/// After a connection ends: a short-lived one counts as a failed attempt (and pauses as the
+/// backoff says), a lasting one resets the backoff.
+async fn pause_unless_stable(backoff: &mut Backoff, connected_at: Instant) {
+    if connected_at.elapsed() < STABLE_CONNECTION {
+        tokio::time::sleep(backoff.failed()).await;
+    } else {
+        backoff.succeeded();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_timeout_is_clamped_to_sane_bounds() {
+        let asked = Duration::from_secs(10);
+        assert_eq!(clamp_timeout(asked, 4000), Duration::from_secs(4));
+        assert_eq!(clamp_timeout(asked, 1), MIN_SESSION_TIMEOUT);
+        assert_eq!(clamp_timeout(asked, i32::MAX), MAX_SESSION_TIMEOUT);
+        let long = Duration::from_secs(120);
+        assert_eq!(clamp_timeout(long, 100_000), Duration::from_secs(100));
+        assert_eq!(
+            clamp_timeout(long, i32::MAX),
+            long,
+            "what was asked, if more"
+        );
     }
 }
