@@ -145,8 +145,15 @@ impl ServerState {
         (c.session_id, c.timeout)
     }
 
-    /// Every handle of the client was dropped: returns the session left to time out, if any.
+    /// Every handle of the client was dropped. A connected session is closed at once, as the
+    /// wire client closes it; one cut off (no connection to close it on) is returned, left to
+    /// time out.
     pub(crate) fn abandon(&mut self, client: u64) -> Option<(i64, Duration)> {
+        if self.clients.get(&client)?.link == Link::Connected {
+            self.close_client(client);
+            self.clients.remove(&client);
+            return None;
+        }
         let c = self.clients.get_mut(&client)?;
         c.abandoned = true;
         let session_id = c.session_id;

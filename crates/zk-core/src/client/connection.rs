@@ -2,6 +2,7 @@
 //! pings, and the restoration of auth and watches after every (re)connect.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
@@ -16,6 +17,9 @@ use crate::proto::{Incoming, OpCode, ReplyHeader, Request, Response};
 use crate::types::event::{EventType, SessionState};
 
 /// Stop taking new requests while this many bytes wait to be written.
+/// How long closing an abandoned session may take to send before the task gives up on it.
+const ABANDON_FLUSH: Duration = Duration::from_secs(1);
+
 const WRITE_HIGH_WATER: usize = 4 << 20;
 /// How many queued commands one turn of the loop encodes before writing.
 const BATCH: usize = 512;
@@ -367,7 +371,14 @@ impl SessionTask {
         let probe = super::read_write_probe::find_read_write(self.hosts.clone(), current);
         tokio::pin!(probe);
         let probing = read_only && self.hosts.len() > 1;
+        // When the frame now in `rbuf` began arriving: a reply must complete within the read
+        // timeout, not merely trickle in byte by byte.
+        let mut partial_since: Option<Instant> = None;
+        // Since when the oldest request has waited without any reply coming: a server that
+        // answers pings but not requests is left after a whole session timeout.
+        let mut waiting_since: Option<Instant> = None;
         let end = 'conn: loop {
+            let outstanding = wire.pending.len();
             // Handle whole frames already buffered.
             let mut consumed = 0;
             loop {
@@ -385,8 +396,25 @@ impl SessionTask {
             }
             if consumed > 0 {
                 rbuf.drain(..consumed);
+                partial_since = None;
             }
-            let deadline = (last_write + ping_every).min(last_read + read_timeout);
+            if rbuf.is_empty() {
+                partial_since = None;
+            } else {
+                partial_since.get_or_insert(last_read);
+            }
+            if wire.pending.is_empty() {
+                waiting_since = None;
+            } else if wire.pending.len() < outstanding || waiting_since.is_none() {
+                // Replies came (or the first request went out): the clock starts again.
+                waiting_since = Some(Instant::now());
+            }
+            let stalled_read = partial_since.map(|since| since + read_timeout);
+            let stalled_requests = waiting_since.map(|since| since + timeout);
+            let deadline = [stalled_read, stalled_requests].into_iter().flatten().fold(
+                (last_write + ping_every).min(last_read + read_timeout),
+                Instant::min,
+            );
             tokio::select! {
                 biased;
                 read = reader.read_buf(&mut rbuf) => match read {
@@ -413,6 +441,12 @@ impl SessionTask {
                 },
                 command = self.commands.recv(), if wire.unsent() < WRITE_HIGH_WATER => {
                     let Some(command) = command else {
+                        // Every handle is gone: close the session rather than leave it, and its
+                        // ephemeral nodes, to time out. Sent without waiting for the answer.
+                        let xid = self.take_xid();
+                        Request::CloseSession.encode_frame(xid, &mut wire.out);
+                        let unsent = &wire.out[wire.written..];
+                        let _ = tokio::time::timeout(ABANDON_FLUSH, writer.write_all(unsent)).await;
                         break ConnEnd::Abandoned;
                     };
                     if let Some(end) = self.encode(command, &mut wire) {
@@ -436,6 +470,14 @@ impl SessionTask {
                 _ = tokio::time::sleep_until(deadline) => {
                     let now = Instant::now();
                     if now >= last_read + read_timeout {
+                        break ConnEnd::Lost(Error::OperationTimeout);
+                    }
+                    if stalled_read.is_some_and(|at| now >= at) {
+                        tracing::debug!("a reply did not complete within the read timeout");
+                        break ConnEnd::Lost(Error::OperationTimeout);
+                    }
+                    if stalled_requests.is_some_and(|at| now >= at) {
+                        tracing::debug!("no reply to any request for a whole session timeout");
                         break ConnEnd::Lost(Error::OperationTimeout);
                     }
                     Request::Ping.encode_frame(PING_XID, &mut wire.out);

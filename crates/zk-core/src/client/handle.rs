@@ -28,8 +28,9 @@ use crate::watch::{OneshotWatch, PersistentWatch, WatchRegistry};
 ///
 /// Cheap to clone: clones share one session and one connection, and requests from all of them
 /// are pipelined on it.
-/// Dropping the last clone stops the connection without closing the session, which then expires
-/// after its timeout; call [`Coordinator::close`] to end it at once.
+/// Dropping the last clone closes the session in the background (its ephemeral nodes go at
+/// once), if a connection is up; cut off, the session is left to expire after its timeout.
+/// Call [`Coordinator::close`] to close it and wait for the server's answer.
 ///
 /// ```no_run
 /// use zk_core::client::ZkClient;

@@ -2,6 +2,7 @@
 //! and the wire client against a scripted server.
 
 mod codec_props;
+mod hostile;
 mod mock_server;
 mod vectors;
 mod wire_client;

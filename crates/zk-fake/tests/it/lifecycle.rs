@@ -208,7 +208,23 @@ async fn close_deletes_ephemerals_and_resolves_watches_closed() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_dropped_handle_leaves_its_session_to_time_out() {
+async fn a_dropped_handle_closes_its_session_at_once() {
+    let ensemble = FakeEnsemble::new();
+    let observer = ensemble.connect();
+    let zk = ensemble.connect();
+    zk.create("/left", b"", &CreateOptions::ephemeral())
+        .await
+        .unwrap();
+    let (_, gone) = observer.watch_exists("/left").await.unwrap();
+    let start = tokio::time::Instant::now();
+    drop(zk);
+    assert_eq!(gone.await.event_type, EventType::NodeDeleted);
+    assert_eq!(start.elapsed(), Duration::ZERO, "closed, not timed out");
+    assert_eq!(ensemble.session_ids(), vec![observer.session_id()]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_dropped_while_cut_off_leaves_its_session_to_time_out() {
     let ensemble = FakeEnsemble::new();
     let observer = ensemble.connect();
     let zk = ensemble.connect();
@@ -217,11 +233,11 @@ async fn a_dropped_handle_leaves_its_session_to_time_out() {
         .unwrap();
     let timeout = zk.session_timeout();
     let (_, gone) = observer.watch_exists("/left").await.unwrap();
+    assert!(ensemble.faults().disconnect(zk.session_id(), timeout * 10));
     let start = tokio::time::Instant::now();
     drop(zk);
     assert_eq!(gone.await.event_type, EventType::NodeDeleted);
     assert_eq!(start.elapsed(), timeout);
-    assert_eq!(ensemble.session_ids(), vec![observer.session_id()]);
 }
 
 #[tokio::test(start_paused = true)]
