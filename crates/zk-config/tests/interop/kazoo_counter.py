@@ -1,4 +1,5 @@
-"""A kazoo Counter driven by zk-config's interop tests (crates/zk-config/tests/it/interop.rs).
+"""A kazoo Counter driven by zk-config's interop tests (crates/zk-config/tests/it/interop.rs),
+on zk-testkit's helper_support (the connection, the standard input and output).
 
 usage: kazoo_counter.py MODE HOSTS PATH COUNT
 
@@ -21,45 +22,16 @@ Standard input closing means the test is gone: the process exits at once.
 Exit status: 0 done, 2 standard input closed, 4 bad usage.
 """
 
-import logging
-import os
-import queue
 import sys
-import threading
 
-from kazoo.client import KazooClient
-
-commands = queue.Queue()
-
-
-def watch_stdin():
-    for line in sys.stdin:
-        commands.put(line.strip())
-    os._exit(2)
-
-
-def say(line):
-    print(line, flush=True)
-
-
-def wait_for(want):
-    command = commands.get()
-    if command != want:
-        sys.stderr.write("expected %r, got %r\n" % (want, command))
-        sys.exit(4)
+from helper_support import finish, say, start, wait_for
 
 
 def main():
-    if len(sys.argv) != 5 or sys.argv[1] not in ("add", "add-curator"):
-        sys.stderr.write(__doc__)
-        sys.exit(4)
-    mode, hosts, path, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    threading.Thread(target=watch_stdin, daemon=True).start()
-
+    usable = len(sys.argv) == 5 and sys.argv[1] in ("add", "add-curator")
     retry = dict(max_tries=-1, delay=0.001, backoff=1.5, max_delay=0.02)
-    client = KazooClient(hosts=hosts, timeout=10.0, command_retry=retry)
-    client.start(timeout=30)
+    client = start(usable, __doc__, command_retry=retry)
+    mode, path, count = sys.argv[1], sys.argv[3], int(sys.argv[4])
     counter = client.Counter(path, support_curator=(mode == "add-curator"))
 
     say("ready %d" % counter.value)
@@ -70,8 +42,7 @@ def main():
     wait_for("read")
     say("value %d" % counter.value)
 
-    client.stop()
-    client.close()
+    finish(client)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """A kazoo Election candidate driven by zk-election's interop tests
-(crates/zk-election/tests/it/interop.rs).
+(crates/zk-election/tests/it/interop.rs), on zk-testkit's helper_support (the connection, the
+standard input and output, the shared counter).
 
 usage: kazoo_election.py MODE HOSTS ELECTION_PATH ID [DIR CYCLES]
 
@@ -20,55 +21,14 @@ Standard input closing means the test is gone: the process exits at once.
 Exit status: 0 done, 2 standard input closed, 3 two leaders seen at once, 4 bad usage.
 """
 
-import logging
-import os
-import queue
 import sys
 import threading
-import time
 
-from kazoo.client import KazooClient
-
-commands = queue.Queue()
-printing = threading.Lock()
-
-
-def watch_stdin():
-    for line in sys.stdin:
-        commands.put(line.strip())
-    os._exit(2)
-
-
-def say(line):
-    with printing:
-        print(line, flush=True)
-
-
-def write_atomically(path, text):
-    temporary = "%s.kazoo-%d" % (path, os.getpid())
-    with open(temporary, "w") as f:
-        f.write(text)
-    os.rename(temporary, path)
+from helper_support import bad_usage, bump_counter, finish, next_command, say, start
 
 
 def one_term(directory, me):
-    holder = os.path.join(directory, "holder")
-    try:
-        fd = os.open(holder, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        with open(holder) as f:
-            other = f.read()
-        sys.stderr.write("%s was elected while %s led\n" % (me, other))
-        sys.stderr.flush()
-        os._exit(3)
-    os.write(fd, me.encode())
-    os.close(fd)
-    counter = os.path.join(directory, "counter")
-    with open(counter) as f:
-        seen = int(f.read())
-    time.sleep(0.001)
-    write_atomically(counter, str(seen + 1))
-    os.remove(holder)
+    bump_counter(directory, me, lambda other: "%s was elected while %s led" % (me, other))
 
 
 def serve(election):
@@ -83,7 +43,7 @@ def serve(election):
         say("resigned")
 
     while True:
-        command = commands.get()
+        command = next_command()
         if command == "campaign":
             resign.clear()
             threading.Thread(target=campaign, daemon=True).start()
@@ -97,20 +57,12 @@ def serve(election):
         elif command == "quit":
             return
         else:
-            sys.stderr.write("unknown command %r\n" % command)
-            sys.exit(4)
+            bad_usage("unknown command %r" % command)
 
 
 def main():
-    if len(sys.argv) < 5:
-        sys.stderr.write(__doc__)
-        sys.exit(4)
-    mode, hosts, path, me = sys.argv[1:5]
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    threading.Thread(target=watch_stdin, daemon=True).start()
-
-    client = KazooClient(hosts=hosts, timeout=10.0)
-    client.start(timeout=30)
+    client = start(len(sys.argv) >= 5, __doc__)
+    mode, _, path, me = sys.argv[1:5]
     election = client.Election(path, me)
 
     if mode == "count":
@@ -121,11 +73,9 @@ def main():
     elif mode == "serve":
         serve(election)
     else:
-        sys.stderr.write("unknown mode %r\n" % mode)
-        sys.exit(4)
+        bad_usage("unknown mode %r" % mode)
 
-    client.stop()
-    client.close()
+    finish(client)
 
 
 if __name__ == "__main__":

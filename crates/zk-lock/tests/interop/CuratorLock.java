@@ -1,6 +1,7 @@
 // A Curator lock contender driven by zk-lock's interop tests
 // (crates/zk-lock/tests/it/interop.rs), which compile it with javac against the Debian
-// `libcurator-recipes-java` jars.
+// `libcurator-recipes-java` jars, together with zk-testkit's HelperSupport (the connection,
+// the standard input and output, the shared counter).
 //
 // usage: java CuratorLock MODE HOSTS LOCK_PATH KIND [DIR CYCLES]
 //
@@ -18,52 +19,23 @@
 // Exit status: 0 done, 2 standard input closed, 3 two holders seen at once, 4 bad usage,
 // 5 no connection.
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
 public final class CuratorLock {
-    private static final CountDownLatch RELEASE = new CountDownLatch(1);
     private static final long PID = ProcessHandle.current().pid();
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4) {
-            System.err.println("usage: CuratorLock MODE HOSTS LOCK_PATH KIND [DIR CYCLES]");
-            System.exit(4);
-        }
+        CuratorFramework client = HelperSupport.start(args, args.length >= 4,
+                "usage: CuratorLock MODE HOSTS LOCK_PATH KIND [DIR CYCLES]");
         String mode = args[0];
-        String hosts = args[1];
-        String path = args[2];
-        String kind = args[3];
-        watchStdin();
-
-        CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(hosts)
-                .sessionTimeoutMs(10_000)
-                .connectionTimeoutMs(10_000)
-                .retryPolicy(new ExponentialBackoffRetry(50, 10))
-                .build();
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
-            System.err.println("no connection to " + hosts);
-            System.exit(5);
-        }
-        InterProcessLock lock = makeLock(client, kind, path);
+        InterProcessLock lock = makeLock(client, args[3], args[2]);
 
         switch (mode) {
             case "count": {
@@ -72,35 +44,35 @@ public final class CuratorLock {
                 for (int i = 0; i < cycles; i++) {
                     lock.acquire();
                     try {
-                        oneIncrement(dir);
+                        HelperSupport.bumpCounter(dir, "curator pid " + PID,
+                                other -> "curator " + PID + " got the lock while " + other
+                                        + " held it");
                     } finally {
                         lock.release();
                     }
                 }
-                say("done");
+                HelperSupport.say("done");
                 break;
             }
             case "hold":
                 lock.acquire();
-                say("held");
-                RELEASE.await();
+                HelperSupport.say("held");
+                HelperSupport.skipTo("release");
                 lock.release();
-                say("released");
+                HelperSupport.say("released");
                 break;
             case "try":
                 if (lock.acquire(0, TimeUnit.MILLISECONDS)) {
-                    say("acquired");
+                    HelperSupport.say("acquired");
                     lock.release();
                 } else {
-                    say("blocked");
+                    HelperSupport.say("blocked");
                 }
                 break;
             default:
-                System.err.println("unknown mode " + mode);
-                System.exit(4);
+                throw HelperSupport.badUsage("unknown mode " + mode);
         }
-        client.close();
-        System.exit(0);
+        HelperSupport.finish(client);
     }
 
     private static InterProcessLock makeLock(CuratorFramework client, String kind, String path) {
@@ -112,53 +84,7 @@ public final class CuratorLock {
             case "read":
                 return new InterProcessReadWriteLock(client, path).readLock();
             default:
-                System.err.println("unknown lock kind " + kind);
-                System.exit(4);
-                return null;
+                throw HelperSupport.badUsage("unknown lock kind " + kind);
         }
-    }
-
-    private static void oneIncrement(Path dir) throws Exception {
-        Path holder = dir.resolve("holder");
-        try {
-            Files.write(holder, ("curator pid " + PID).getBytes(StandardCharsets.UTF_8),
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        } catch (FileAlreadyExistsException e) {
-            String other = new String(Files.readAllBytes(holder), StandardCharsets.UTF_8);
-            System.err.println("curator " + PID + " got the lock while " + other + " held it");
-            System.err.flush();
-            Runtime.getRuntime().halt(3);
-        }
-        Path counter = dir.resolve("counter");
-        int seen = Integer.parseInt(new String(Files.readAllBytes(counter), StandardCharsets.UTF_8).trim());
-        Thread.sleep(1);
-        Path temporary = dir.resolve("counter.curator-" + PID);
-        Files.write(temporary, Integer.toString(seen + 1).getBytes(StandardCharsets.UTF_8));
-        Files.move(temporary, counter, StandardCopyOption.ATOMIC_MOVE);
-        Files.delete(holder);
-    }
-
-    private static void watchStdin() {
-        Thread watcher = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (line.trim().equals("release")) {
-                        RELEASE.countDown();
-                    }
-                }
-            } catch (Exception e) {
-                // The same as end of input.
-            }
-            Runtime.getRuntime().halt(2);
-        });
-        watcher.setDaemon(true);
-        watcher.start();
-    }
-
-    private static void say(String word) {
-        System.out.println(word);
-        System.out.flush();
     }
 }

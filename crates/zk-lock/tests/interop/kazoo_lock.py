@@ -1,4 +1,6 @@
-"""A kazoo lock contender driven by zk-lock's interop tests (crates/zk-lock/tests/it/interop.rs).
+"""A kazoo lock contender driven by zk-lock's interop tests (crates/zk-lock/tests/it/interop.rs),
+on zk-testkit's helper_support (the connection, the standard input and output, the shared
+counter).
 
 usage: kazoo_lock.py MODE HOSTS LOCK_PATH KIND [DIR CYCLES]
 
@@ -19,32 +21,11 @@ Standard input closing means the test is gone: the process exits at once.
 Exit status: 0 done, 2 standard input closed, 3 two holders seen at once, 4 bad usage.
 """
 
-import logging
 import os
-import queue
 import sys
-import threading
-import time
 import traceback
 
-from kazoo.client import KazooClient
-
-commands = queue.Queue()
-
-
-def watch_stdin():
-    for line in sys.stdin:
-        commands.put(line.strip())
-    os._exit(2)
-
-
-def wait_for(command):
-    while commands.get() != command:
-        pass
-
-
-def say(word):
-    print(word, flush=True)
+from helper_support import bad_usage, bump_counter, finish, next_command, say, skip_to, start
 
 
 def make_lock(client, kind, path):
@@ -54,46 +35,16 @@ def make_lock(client, kind, path):
         return client.WriteLock(path, "kazoo")
     if kind == "read":
         return client.ReadLock(path, "kazoo")
-    sys.stderr.write("unknown lock kind %r\n" % kind)
-    sys.exit(4)
+    bad_usage("unknown lock kind %r" % kind)
 
 
-def write_atomically(path, text):
-    temporary = "%s.kazoo-%d" % (path, os.getpid())
-    with open(temporary, "w") as f:
-        f.write(text)
-    os.rename(temporary, path)
-
-
-def one_increment(directory):
-    holder = os.path.join(directory, "holder")
-    try:
-        fd = os.open(holder, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        with open(holder) as f:
-            other = f.read()
-        sys.stderr.write("kazoo %d got the lock while %s held it\n" % (os.getpid(), other))
-        os._exit(3)
-    os.write(fd, ("kazoo pid %d" % os.getpid()).encode())
-    os.close(fd)
-    counter = os.path.join(directory, "counter")
-    with open(counter) as f:
-        seen = int(f.read())
-    time.sleep(0.001)
-    write_atomically(counter, str(seen + 1))
-    os.remove(holder)
+def caught(other):
+    return "kazoo %d got the lock while %s held it" % (os.getpid(), other)
 
 
 def main():
-    if len(sys.argv) < 5:
-        sys.stderr.write(__doc__)
-        sys.exit(4)
-    mode, hosts, path, kind = sys.argv[1:5]
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    threading.Thread(target=watch_stdin, daemon=True).start()
-
-    client = KazooClient(hosts=hosts, timeout=10.0)
-    client.start(timeout=30)
+    client = start(len(sys.argv) >= 5, __doc__)
+    mode, _, path, kind = sys.argv[1:5]
     lock = make_lock(client, kind, path)
 
     if mode == "count":
@@ -101,19 +52,19 @@ def main():
         for _ in range(cycles):
             lock.acquire()
             try:
-                one_increment(directory)
+                bump_counter(directory, "kazoo pid %d" % os.getpid(), caught)
             finally:
                 lock.release()
         say("done")
     elif mode == "hold":
         lock.acquire()
         say("held")
-        wait_for("release")
+        skip_to("release")
         lock.release()
         say("released")
     elif mode == "serve":
         while True:
-            command = commands.get()
+            command = next_command()
             if command == "acquire":
                 try:
                     lock.acquire()
@@ -134,11 +85,9 @@ def main():
         else:
             say("blocked")
     else:
-        sys.stderr.write("unknown mode %r\n" % mode)
-        sys.exit(4)
+        bad_usage("unknown mode %r" % mode)
 
-    client.stop()
-    client.close()
+    finish(client)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // A Curator service discovery (curator-x-discovery) participant driven by zk-registry's interop
 // tests (crates/zk-registry/tests/it/interop.rs), which compile it with javac against the Debian
-// `libcurator-recipes-java` and `libcurator-discovery-java` jars.
+// `libcurator-recipes-java` and `libcurator-discovery-java` jars, together with zk-testkit's
+// HelperSupport (the connection, the standard input and output).
 //
 // usage: java CuratorDiscovery MODE HOSTS BASE SERVICE ARGS...
 //
@@ -24,8 +25,6 @@
 // Exit status: 0 done, 2 standard input closed, 3 the instances never matched, 4 bad usage,
 // 5 no connection.
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -33,13 +32,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.curator.x.discovery.ServiceCache;
 import org.apache.curator.x.discovery.ServiceDiscovery;
 import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
@@ -50,30 +45,17 @@ import org.apache.curator.x.discovery.strategies.RoundRobinStrategy;
 
 @SuppressWarnings({"rawtypes", "unchecked"})
 public final class CuratorDiscovery {
-    private static final CountDownLatch STOP = new CountDownLatch(1);
     private static final long WAIT_MS = 15_000;
+    private static final String USAGE =
+            "usage: CuratorDiscovery register HOSTS BASE SERVICE ID PORT ZONE"
+            + " | discover HOSTS BASE SERVICE N | query HOSTS BASE SERVICE"
+            + " | provide HOSTS BASE SERVICE N PICKS";
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4) {
-            usage();
-        }
+        CuratorFramework client = HelperSupport.start(args, args.length >= 4, USAGE);
         String mode = args[0];
-        String hosts = args[1];
         String base = args[2];
         String service = args[3];
-        watchStdin();
-
-        CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(hosts)
-                .sessionTimeoutMs(10_000)
-                .connectionTimeoutMs(10_000)
-                .retryPolicy(new ExponentialBackoffRetry(50, 10))
-                .build();
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
-            System.err.println("no connection to " + hosts);
-            System.exit(5);
-        }
         ServiceDiscovery<Map> discovery = ServiceDiscoveryBuilder.builder(Map.class)
                 .client(client)
                 .basePath(base)
@@ -100,10 +82,10 @@ public final class CuratorDiscovery {
                 System.err.println("curator wrote " + node + ": "
                         + new String(client.getData().forPath(node), StandardCharsets.UTF_8));
                 System.err.flush();
-                say("registered");
-                STOP.await();
+                HelperSupport.say("registered");
+                HelperSupport.skipTo("stop");
                 discovery.unregisterService(instance);
-                say("stopped");
+                HelperSupport.say("stopped");
                 break;
             }
             case "discover": {
@@ -144,9 +126,9 @@ public final class CuratorDiscovery {
                 });
                 for (int i = 0; i < picks; i++) {
                     ServiceInstance<Map> picked = provider.getInstance();
-                    say("picked " + (picked == null ? "-" : picked.getId()));
+                    HelperSupport.say("picked " + (picked == null ? "-" : picked.getId()));
                 }
-                say("done");
+                HelperSupport.say("done");
                 provider.close();
                 break;
             }
@@ -154,8 +136,7 @@ public final class CuratorDiscovery {
                 usage();
         }
         discovery.close();
-        client.close();
-        System.exit(0);
+        HelperSupport.finish(client);
     }
 
     // Polls `instances` until it holds exactly `want`; exits with 3 after WAIT_MS.
@@ -168,9 +149,7 @@ public final class CuratorDiscovery {
                 return seen;
             }
             if (System.currentTimeMillis() > deadline) {
-                System.err.println("wanted " + want + " instances, still seeing " + seen);
-                System.err.flush();
-                Runtime.getRuntime().halt(3);
+                HelperSupport.halt(3, "wanted " + want + " instances, still seeing " + seen);
             }
             Thread.sleep(20);
         }
@@ -182,10 +161,10 @@ public final class CuratorDiscovery {
         for (ServiceInstance<Map> instance : sorted) {
             Map payload = instance.getPayload();
             Object zone = payload == null ? null : payload.get("zone");
-            say("instance " + instance.getId() + " " + instance.getAddress() + " "
+            HelperSupport.say("instance " + instance.getId() + " " + instance.getAddress() + " "
                     + orDash(instance.getPort()) + " " + orDash(zone));
         }
-        say("done");
+        HelperSupport.say("done");
     }
 
     private static String orDash(Object value) {
@@ -193,33 +172,6 @@ public final class CuratorDiscovery {
     }
 
     private static void usage() {
-        System.err.println("usage: CuratorDiscovery register HOSTS BASE SERVICE ID PORT ZONE"
-                + " | discover HOSTS BASE SERVICE N | query HOSTS BASE SERVICE"
-                + " | provide HOSTS BASE SERVICE N PICKS");
-        System.exit(4);
-    }
-
-    private static void watchStdin() {
-        Thread watcher = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (line.trim().equals("stop")) {
-                        STOP.countDown();
-                    }
-                }
-            } catch (Exception e) {
-                // The same as end of input.
-            }
-            Runtime.getRuntime().halt(2);
-        });
-        watcher.setDaemon(true);
-        watcher.start();
-    }
-
-    private static void say(String line) {
-        System.out.println(line);
-        System.out.flush();
+        throw HelperSupport.badUsage(USAGE);
     }
 }

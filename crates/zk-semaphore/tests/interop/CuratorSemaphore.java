@@ -1,6 +1,7 @@
 // A Curator InterProcessSemaphoreV2 participant driven by zk-semaphore's interop tests
 // (crates/zk-semaphore/tests/it/interop.rs), which compile it with javac against the Debian
-// `libcurator-recipes-java` jars.
+// `libcurator-recipes-java` jars, together with zk-testkit's HelperSupport (the connection,
+// the standard input and output).
 //
 // usage: java CuratorSemaphore MODE HOSTS PATH PERMITS [DIR CYCLES]
 //
@@ -16,8 +17,6 @@
 // Exit status: 0 done, 2 standard input closed, 3 more holders than permits seen, 4 bad usage,
 // 5 no connection.
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -25,42 +24,21 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.Collection;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 
 public final class CuratorSemaphore {
-    private static final CountDownLatch RELEASE = new CountDownLatch(1);
     private static final long PID = ProcessHandle.current().pid();
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4) {
-            System.err.println("usage: CuratorSemaphore MODE HOSTS PATH PERMITS [DIR CYCLES]");
-            System.exit(4);
-        }
+        CuratorFramework client = HelperSupport.start(args, args.length >= 4,
+                "usage: CuratorSemaphore MODE HOSTS PATH PERMITS [DIR CYCLES]");
         String mode = args[0];
-        String hosts = args[1];
-        String path = args[2];
         int permits = Integer.parseInt(args[3]);
-        watchStdin();
-
-        CuratorFramework client = CuratorFrameworkFactory.builder()
-                .connectString(hosts)
-                .sessionTimeoutMs(10_000)
-                .connectionTimeoutMs(10_000)
-                .retryPolicy(new ExponentialBackoffRetry(50, 10))
-                .build();
-        client.start();
-        if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
-            System.err.println("no connection to " + hosts);
-            System.exit(5);
-        }
-        InterProcessSemaphoreV2 semaphore = new InterProcessSemaphoreV2(client, path, permits);
+        InterProcessSemaphoreV2 semaphore = new InterProcessSemaphoreV2(client, args[2], permits);
 
         switch (mode) {
             case "count": {
@@ -74,33 +52,31 @@ public final class CuratorSemaphore {
                         semaphore.returnLease(lease);
                     }
                 }
-                say("done");
+                HelperSupport.say("done");
                 break;
             }
             case "hold": {
                 Lease lease = semaphore.acquire();
-                say("held");
-                RELEASE.await();
+                HelperSupport.say("held");
+                HelperSupport.skipTo("release");
                 semaphore.returnLease(lease);
-                say("released");
+                HelperSupport.say("released");
                 break;
             }
             case "try": {
                 Collection<Lease> leases = semaphore.acquire(1, 0, TimeUnit.MILLISECONDS);
                 if (leases != null) {
-                    say("acquired");
+                    HelperSupport.say("acquired");
                     semaphore.returnAll(leases);
                 } else {
-                    say("blocked");
+                    HelperSupport.say("blocked");
                 }
                 break;
             }
             default:
-                System.err.println("unknown mode " + mode);
-                System.exit(4);
+                throw HelperSupport.badUsage("unknown mode " + mode);
         }
-        client.close();
-        System.exit(0);
+        HelperSupport.finish(client);
     }
 
     // Claims a free slot file for 1 ms; every slot taken means too many holders.
@@ -117,33 +93,7 @@ public final class CuratorSemaphore {
             Files.delete(file);
             return;
         }
-        System.err.println("curator " + PID + " holds a lease while all " + permits
+        HelperSupport.halt(3, "curator " + PID + " holds a lease while all " + permits
                 + " slots are taken");
-        System.err.flush();
-        Runtime.getRuntime().halt(3);
-    }
-
-    private static void watchStdin() {
-        Thread watcher = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (line.trim().equals("release")) {
-                        RELEASE.countDown();
-                    }
-                }
-            } catch (Exception e) {
-                // The same as end of input.
-            }
-            Runtime.getRuntime().halt(2);
-        });
-        watcher.setDaemon(true);
-        watcher.start();
-    }
-
-    private static void say(String word) {
-        System.out.println(word);
-        System.out.flush();
     }
 }

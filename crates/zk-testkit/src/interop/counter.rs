@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 /// A helper's increment, as [`SharedCounter::bump`] does it: create `holder` exclusively
 /// (failing, and exiting with status 3, when it exists: someone else holds at the same time),
 /// read `counter`, pause, write the number plus one through a temporary file and a rename, and
-/// remove `holder`; all while holding the recipe.
+/// remove `holder`; all while holding the recipe. The support code does it for the helpers:
+/// `HelperSupport.bumpCounter` in Java, `helper_support.bump_counter` in Python.
 #[derive(Debug)]
 pub struct SharedCounter {
     dir: PathBuf,

@@ -1,5 +1,5 @@
-//! Compiling a Java helper against the Curator class path: once per test process, into a build
-//! folder named for that process, which a later process removes once this one is gone.
+//! Compiling a Java helper, with the support class every helper uses, against the Curator class
+//! path: once per test process, into the process's `java-<pid>` folder (see [`support`]).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -8,9 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::error::InteropError;
 use super::software::{JavaTools, curator_classpath};
-
-/// The prefix of a test process's build folder under a build root: `java-<pid>`.
-const BUILD_PREFIX: &str = "java-";
+use super::support::{self, JAVA_SUPPORT};
 
 /// A compiled Java helper: the `java` that runs it and its class path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,30 +40,31 @@ pub(crate) fn compiled(
     if let Some((_, built)) = builds.iter().find(|(k, _)| *k == key) {
         return built.clone();
     }
-    let classes = build_root
-        .join(format!("{BUILD_PREFIX}{}", std::process::id()))
-        .join(format!("{}-{main_class}", builds.len()));
+    let classes = format!("{}-{main_class}", builds.len());
     let built = compile(source, build_root, &classes);
     builds.push((key, built.clone()));
     built
 }
 
-/// Runs `javac` on `source` into `classes`, after sweeping `build_root` of dead processes'
-/// builds.
-fn compile(source: &Path, build_root: &Path, classes: &Path) -> Result<JavaBuild, InteropError> {
+/// Runs `javac` on `source` and `HelperSupport.java` into the folder `classes` of this
+/// process's `java-<pid>` folder under `build_root`.
+fn compile(source: &Path, build_root: &Path, classes: &str) -> Result<JavaBuild, InteropError> {
     let jars = curator_classpath()?;
     let tools = JavaTools::find()?;
-    sweep_dead_builds(build_root);
-    std::fs::create_dir_all(classes)
+    let classes = support::process_dir(build_root, "java")?.join(classes);
+    std::fs::create_dir_all(&classes)
         .map_err(|e| InteropError::io(format!("create {}", classes.display()), e))?;
+    // Among the classes: `java` ignores a source file on its class path.
+    let helper_support = JAVA_SUPPORT.write_into(&classes)?;
     let jar_path =
         std::env::join_paths(&jars).map_err(|e| InteropError::io("join the class path", e))?;
     let out = Command::new(&tools.javac)
         .arg("-d")
-        .arg(classes)
+        .arg(&classes)
         .arg("-cp")
         .arg(&jar_path)
         .arg(source)
+        .arg(helper_support)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| InteropError::io(format!("run {}", tools.javac.display()), e))?;
@@ -76,49 +75,10 @@ fn compile(source: &Path, build_root: &Path, classes: &Path) -> Result<JavaBuild
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         });
     }
-    let classpath = std::iter::once(classes.to_path_buf()).chain(jars);
+    let classpath = std::iter::once(classes).chain(jars);
     Ok(JavaBuild {
         java: tools.java,
         classpath: std::env::join_paths(classpath)
             .map_err(|e| InteropError::io("join the class path", e))?,
     })
-}
-
-/// Removes the build folders under `build_root` of test processes that are no longer running.
-fn sweep_dead_builds(build_root: &Path) {
-    let Ok(entries) = std::fs::read_dir(build_root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(BUILD_PREFIX)) else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_sweep_removes_only_dead_processes_builds() {
-        let root = std::env::temp_dir().join(format!("zk-testkit-sweep-{}", std::process::id()));
-        // Above Linux's largest possible PID (2^22), so never a running process.
-        let dead = root.join("java-4194305");
-        let alive = root.join(format!("java-{}", std::process::id()));
-        let other = root.join("java-notapid");
-        let foreign = root.join("kept-4194305");
-        for dir in [&dead, &alive, &other, &foreign] {
-            std::fs::create_dir_all(dir.join("0-Main")).unwrap();
-        }
-        sweep_dead_builds(&root);
-        assert!(!dead.exists(), "a dead process's build is removed");
-        assert!(alive.exists() && other.exists() && foreign.exists());
-        std::fs::remove_dir_all(&root).unwrap();
-        sweep_dead_builds(&root); // a missing root is nothing to sweep
-    }
 }

@@ -27,6 +27,19 @@
 //!   standard input closes (the test process died without killing it).
 //! - It exits with 0 when its work is done, and with another status on any failure.
 //!
+//! The harness gives every helper that skeleton, written once per language beside this module
+//! and embedded in the library, so a helper file holds only its recipe's logic:
+//!
+//! - Java: the class `HelperSupport` (default package), compiled with every Curator helper.
+//!   `HelperSupport.start(args, usable, usage)` checks the usage (exit 4), watches standard
+//!   input (exit 2 when it closes) and returns a connected `CuratorFramework` on the second
+//!   argument (exit 5 after 30 s); then `say(line)`, `next()`, `waitFor(word)` (anything else:
+//!   exit 4), `skipTo(word)`, `badUsage`, `halt`, `bumpCounter` for a [`SharedCounter`], and
+//!   `finish(client)` (close, exit 0).
+//! - Python: the module `helper_support`, on every kazoo helper's `PYTHONPATH`, with the same
+//!   in snake case: `start(usable, usage, **kazoo_options)`, `say`, `next_command`, `wait_for`,
+//!   `skip_to`, `bad_usage`, `bump_counter`, `finish`.
+//!
 //! For recipes that hold something exclusively (locks, elections), [`SharedCounter`] is the
 //! counter the test and its helpers bump while holding, with a `holder` file that catches two
 //! holders at once.
@@ -76,6 +89,7 @@ mod program;
 mod protocol;
 mod recipe;
 mod software;
+mod support;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ use std::process::Command;
 use super::error::InteropError;
 use super::javac;
 use super::software::kazoo_python;
+use super::support;
 
 /// The JVM options of a Java helper: quick start-up and a small heap (tests start many short
 /// helpers on a busy machine), no SASL, and only warnings from Curator's and ZooKeeper's logs.
@@ -34,6 +35,7 @@ pub struct Program {
 enum Kind {
     Kazoo {
         script: PathBuf,
+        build_root: PathBuf,
     },
     Java {
         source: PathBuf,
@@ -48,18 +50,24 @@ enum Kind {
 
 impl Program {
     /// A kazoo helper: `script` runs under the system Python, which must import kazoo
-    /// (`python3-kazoo`), with `PYTHONPATH` and `PYTHONHOME` removed.
+    /// (`python3-kazoo`), with `PYTHONHOME` removed and `PYTHONPATH` naming only the folder
+    /// where the harness writes the `helper_support` module (once per process).
+    ///
+    /// That folder is under `<temp dir>/zk-testkit-interop` unless [`Program::build_root`]
+    /// says otherwise.
     pub fn kazoo(script: impl Into<PathBuf>) -> Program {
         Program {
             name: "kazoo".to_owned(),
             kind: Kind::Kazoo {
                 script: script.into(),
+                build_root: default_build_root(),
             },
         }
     }
 
-    /// A Curator helper: `source` is compiled with `javac` against Curator's jars (the first
-    /// time a helper of it starts in this process), then `main_class` runs with [`JVM_FLAGS`].
+    /// A Curator helper: `source` is compiled with `javac`, together with the `HelperSupport`
+    /// class, against Curator's jars (the first time a helper of it starts in this process),
+    /// then `main_class` runs with [`JVM_FLAGS`].
     ///
     /// The classes go under `<temp dir>/zk-testkit-interop` unless [`Program::build_root`]
     /// says otherwise.
@@ -69,7 +77,7 @@ impl Program {
             kind: Kind::Java {
                 source: source.into(),
                 main_class: main_class.into(),
-                build_root: std::env::temp_dir().join("zk-testkit-interop"),
+                build_root: default_build_root(),
             },
         }
     }
@@ -95,13 +103,14 @@ impl Program {
         }
     }
 
-    /// Compiles a Curator helper under `dir` (such as `env!("CARGO_TARGET_TMPDIR")`) instead.
+    /// Compiles a Curator helper, or writes a kazoo helper's support module, under `dir`
+    /// (such as `env!("CARGO_TARGET_TMPDIR")`) instead.
     ///
-    /// Each test process builds in its own `java-<pid>` folder there and removes those of
-    /// processes that are gone. Other programs ignore this.
+    /// Each test process writes in its own `java-<pid>` and `python-<pid>` folders there and
+    /// removes those of processes that are gone. Other programs ignore this.
     #[must_use]
     pub fn build_root(mut self, dir: impl Into<PathBuf>) -> Program {
-        if let Kind::Java { build_root, .. } = &mut self.kind {
+        if let Kind::Kazoo { build_root, .. } | Kind::Java { build_root, .. } = &mut self.kind {
             *build_root = dir.into();
         }
         self
@@ -116,14 +125,15 @@ impl Program {
     ///
     /// # Errors
     /// [`InteropError::Missing`] when Python with kazoo, a JDK or Curator is not installed,
-    /// [`InteropError::Compile`] when `javac` rejects the source.
+    /// [`InteropError::Compile`] when `javac` rejects the source, [`InteropError::Io`] when
+    /// the support code cannot be written.
     pub fn command(&self) -> Result<Command, InteropError> {
         match &self.kind {
-            Kind::Kazoo { script } => {
+            Kind::Kazoo { script, build_root } => {
                 let mut command = Command::new(kazoo_python()?);
                 command
                     .arg(script)
-                    .env_remove("PYTHONPATH")
+                    .env("PYTHONPATH", support::python_path(build_root)?)
                     .env_remove("PYTHONHOME")
                     .env("PYTHONDONTWRITEBYTECODE", "1");
                 Ok(command)
@@ -151,6 +161,11 @@ impl Program {
     }
 }
 
+/// Where helpers build unless [`Program::build_root`] says otherwise.
+fn default_build_root() -> PathBuf {
+    std::env::temp_dir().join("zk-testkit-interop")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,7 +177,15 @@ mod tests {
         assert_eq!(
             kazoo.kind,
             Kind::Kazoo {
-                script: "/helpers/kazoo_queue.py".into()
+                script: "/helpers/kazoo_queue.py".into(),
+                build_root: std::env::temp_dir().join("zk-testkit-interop"),
+            }
+        );
+        assert_eq!(
+            kazoo.build_root("/target/tmp").kind,
+            Kind::Kazoo {
+                script: "/helpers/kazoo_queue.py".into(),
+                build_root: "/target/tmp".into(),
             }
         );
         let curator = Program::curator("/helpers/CuratorQueue.java", "CuratorQueue")

@@ -19,8 +19,8 @@ pub enum Library {
 
 /// A recipe's interop helpers, which live in the `tests/interop/` folder of its crate: a kazoo
 /// script and a Curator source whose file is named for its main class. Each [`Program`] is made
-/// the first time it is asked for; the Curator helper compiles under
-/// `<CARGO_TARGET_TMPDIR>/<crate folder>-interop`.
+/// the first time it is asked for; the Curator helper compiles, and the kazoo helper's support
+/// module is written, under `<CARGO_TARGET_TMPDIR>/<crate folder>-interop`.
 ///
 /// Declared once per test binary, as a `static`:
 ///
@@ -84,7 +84,7 @@ impl RecipeHelpers {
         match library {
             Library::Kazoo => self.programs[0].get_or_init(|| {
                 let script = self.kazoo.expect("this recipe has no kazoo helper");
-                Program::kazoo(dir.join(script))
+                Program::kazoo(dir.join(script)).build_root(self.build_root())
             }),
             Library::Curator => self.programs[1].get_or_init(|| {
                 let class = self.curator.expect("this recipe has no Curator helper");
@@ -111,7 +111,7 @@ impl RecipeHelpers {
         Helper::start(self.program(library), &args)
     }
 
-    /// Where the Curator helper compiles: `<target_tmpdir>/<crate folder>-interop`.
+    /// Where the helpers build: `<target_tmpdir>/<crate folder>-interop`.
     fn build_root(&self) -> PathBuf {
         let krate = Path::new(self.manifest_dir)
             .file_name()
@@ -133,6 +133,7 @@ mod tests {
         assert_eq!(
             HELPERS.program(Library::Kazoo),
             &Program::kazoo("/src/zk-queue/tests/interop/kazoo_queue.py")
+                .build_root("/target/tmp/zk-queue-interop")
         );
         assert_eq!(
             HELPERS.program(Library::Curator),
