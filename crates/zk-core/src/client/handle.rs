@@ -55,6 +55,7 @@ struct Shared {
     chroot: Chroot,
     max_packet: usize,
     watches: Arc<Mutex<WatchRegistry>>,
+    request_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ZkClient {
@@ -98,6 +99,7 @@ impl ZkClient {
         let watches = Arc::new(Mutex::new(WatchRegistry::default()));
         let chroot = Chroot::new(options.connect.chroot.clone());
         let max_packet = options.max_packet;
+        let request_timeout = options.request_timeout;
         let task = SessionTask::new(options, rx, state_tx, view.clone(), watches.clone());
         let (ready_tx, ready_rx) = oneshot::channel();
         tokio::spawn(task.run(ready_tx));
@@ -110,6 +112,7 @@ impl ZkClient {
                 chroot,
                 max_packet,
                 watches,
+                request_timeout,
             }),
         })
     }
@@ -157,7 +160,13 @@ impl ZkClient {
             .commands
             .send(Command::Call(call))
             .map_err(|_| Error::Closed)?;
-        rx.await.unwrap_or(Err(Error::ConnectionLoss))
+        let Some(limit) = self.shared.request_timeout else {
+            return rx.await.unwrap_or(Err(Error::ConnectionLoss));
+        };
+        match tokio::time::timeout(limit, rx).await {
+            Ok(answer) => answer.unwrap_or(Err(Error::ConnectionLoss)),
+            Err(_) => Err(Error::RequestTimeout),
+        }
     }
 
     async fn simple(&self, request: Request, path: &str, version: i32) -> Result<Response> {

@@ -17,6 +17,7 @@ pub(crate) struct ClientOptions {
     pub(crate) auth: Vec<(String, Vec<u8>)>,
     pub(crate) max_packet: usize,
     pub(crate) shuffle_hosts: bool,
+    pub(crate) request_timeout: Option<Duration>,
 }
 
 /// Builds and connects a [`ZkClient`].
@@ -50,6 +51,7 @@ impl ClientBuilder {
                 auth: Vec::new(),
                 max_packet: crate::DEFAULT_MAX_PACKET,
                 shuffle_hosts: true,
+                request_timeout: None,
             },
         })
     }
@@ -93,6 +95,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Give up on a call that has no answer after `timeout`, with `RequestTimeout` (a write may
+    /// or may not have been applied, as with `ConnectionLoss`); the connection stays up and a
+    /// late answer is dropped. Off by default, as in the Java client: a call then waits as
+    /// long as its connection lives, which the client bounds by leaving a server that answers
+    /// no request for a whole session timeout.
+    pub fn request_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.options.request_timeout = Some(timeout);
+        self
+    }
+
     /// Try servers in the order given instead of a random one (default: random).
     pub fn ordered_hosts(mut self) -> ClientBuilder {
         self.options.shuffle_hosts = false;
@@ -102,7 +114,7 @@ impl ClientBuilder {
     /// Connects: resolves when the first session is established.
     ///
     /// # Errors
-    /// `BadArguments` for a zero session or connect timeout or a packet limit under 64 bytes
+    /// `BadArguments` for a zero session, connect or request timeout or a packet limit under 64 bytes
     /// (nothing is sent); `ConnectionLoss` when no server answered within the session timeout,
     /// `AuthFailed` when the credentials were refused.
     pub async fn connect(self) -> Result<ZkClient> {
@@ -122,6 +134,9 @@ impl ClientOptions {
         }
         if self.connect_timeout.is_some_and(|t| t.is_zero()) {
             return Err(Error::BadArguments("the connect timeout must be positive"));
+        }
+        if self.request_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::BadArguments("the request timeout must be positive"));
         }
         if self.max_packet < MIN_MAX_PACKET {
             return Err(Error::BadArguments(

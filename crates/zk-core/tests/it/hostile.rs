@@ -251,3 +251,39 @@ async fn a_server_answering_pings_but_no_request_is_left() {
     assert!(again.is_ok(), "no reconnect");
     pinging.abort();
 }
+
+#[tokio::test]
+async fn a_request_timeout_ends_an_unanswered_call_and_keeps_the_connection() {
+    let server = MockServer::start().await;
+    let hosts = server.hosts();
+    let client = tokio::spawn(async move {
+        ZkClient::builder(&hosts)
+            .unwrap()
+            .request_timeout(Duration::from_millis(300))
+            .connect()
+            .await
+    });
+    let (mut conn, _) = server.accept_session(SESSION, 10_000).await;
+    let client = client.await.unwrap().unwrap();
+    let start = Instant::now();
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.exists("/slow").await }
+    });
+    let (late, _) = conn.request().await;
+    assert_eq!(call.await.unwrap(), Err(Error::RequestTimeout));
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    // The late answer is dropped; the next call is answered on the same connection.
+    conn.reply(late, -101, &Response::Empty).await;
+    let next = tokio::spawn({
+        let client = client.clone();
+        async move { client.exists("/fast").await }
+    });
+    let (xid, _) = conn.request().await;
+    conn.reply(xid, -101, &Response::Empty).await;
+    assert_eq!(next.await.unwrap(), Ok(None));
+}
