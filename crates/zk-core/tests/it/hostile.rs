@@ -287,3 +287,68 @@ async fn a_request_timeout_ends_an_unanswered_call_and_keeps_the_connection() {
     conn.reply(xid, -101, &Response::Empty).await;
     assert_eq!(next.await.unwrap(), Ok(None));
 }
+
+/// This process's peak resident memory (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+#[tokio::test]
+async fn a_flood_of_notifications_to_an_unread_watch_keeps_memory_flat() {
+    const FLOOD: usize = 3_000_000;
+    const BATCH: usize = 20_000;
+    let server = MockServer::start().await;
+    let hosts = server.hosts();
+    let client = tokio::spawn(async move { ZkClient::connect(&hosts).await });
+    let (mut conn, _) = server.accept_session(SESSION, 10_000).await;
+    let client = client.await.unwrap().unwrap();
+    let watch = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .add_watch("/busy", zk_core::AddWatchMode::PersistentRecursive)
+                .await
+        }
+    });
+    let (xid, _) = conn.request().await;
+    conn.reply(xid, 0, &Response::AddWatch(0)).await;
+    let mut unread = watch.await.unwrap().unwrap();
+    let before = peak_rss_kib();
+    // Notifications of changes under the watched path, written in large batches; nobody reads
+    // the watch meanwhile.
+    let mut batch = Vec::new();
+    for i in 0..BATCH {
+        let event = zk_core::proto::WatcherEvent {
+            event_type: 3,
+            state: 3,
+            path: format!("/busy/node-{i:08}"),
+        };
+        zk_core::proto::response::encode_notification(&event, -1, &mut batch);
+    }
+    for _ in 0..FLOOD / BATCH {
+        conn.send(&batch).await;
+    }
+    // The client has handled them all once it answers a request sent after them.
+    let probe = tokio::spawn({
+        let client = client.clone();
+        async move { client.exists("/").await }
+    });
+    let (xid, _) = conn.request().await;
+    conn.reply(xid, -101, &Response::Empty).await;
+    assert_eq!(probe.await.unwrap(), Ok(None));
+    let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    eprintln!("peak memory grew {grown_mib} MiB over {FLOOD} notifications");
+    assert!(
+        grown_mib < 50,
+        "peak memory grew {grown_mib} MiB over the flood"
+    );
+    // The reader is told it fell behind, then gets the newest events.
+    use futures::StreamExt;
+    let first = unread.next().await.unwrap();
+    assert_eq!(first.event_type, zk_core::EventType::Lagged, "{first:?}");
+}
