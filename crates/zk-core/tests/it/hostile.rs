@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use zk_core::client::ZkClient;
+use zk_core::client::{ClientBuilder, ZkClient};
 use zk_core::proto::Response;
 use zk_core::{Coordinator, Error};
 
-use super::mock_server::MockServer;
+use super::mock_server::{MockConn, MockServer};
 
 const SESSION: i64 = 0x0100_0000_0000_0077;
 
@@ -22,7 +22,7 @@ const MOST: usize = 12;
 /// Accepts connections for [`WINDOW`], handling each with `serve`; returns how many came.
 async fn count_connections<F, Fut>(server: &MockServer, mut serve: F) -> usize
 where
-    F: FnMut(super::mock_server::MockConn) -> Fut,
+    F: FnMut(MockConn) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let start = Instant::now();
@@ -37,6 +37,19 @@ where
         }
     }
     accepted
+}
+
+/// A client of `server` built by `options`, once the server has answered its handshake with a
+/// session of `timeout_ms`; the server's side of the connection with it.
+async fn session_with(
+    server: &MockServer,
+    timeout_ms: i32,
+    options: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> (ZkClient, MockConn) {
+    let builder = options(ZkClient::builder(&server.hosts()).unwrap());
+    let client = tokio::spawn(builder.connect());
+    let (conn, _) = server.accept_session(SESSION, timeout_ms).await;
+    (client.await.unwrap().unwrap(), conn)
 }
 
 #[tokio::test]
@@ -105,10 +118,7 @@ async fn handshakes_without_a_session_timeout_are_retried_at_the_backoffs_pace()
 #[tokio::test]
 async fn a_server_expiring_every_new_session_is_not_stormed() {
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move { ZkClient::connect(&hosts).await });
-    let (mut conn, _) = server.accept_session(SESSION, 10_000).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, mut conn) = session_with(&server, 10_000, |b| b).await;
     // A caller keeps asking; every answer is "session expired", and every new session too.
     let asking = tokio::spawn({
         let client = client.clone();
@@ -137,20 +147,14 @@ async fn a_server_expiring_every_new_session_is_not_stormed() {
 #[tokio::test]
 async fn a_huge_session_timeout_from_the_server_is_clamped() {
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move { ZkClient::connect(&hosts).await });
-    let (_conn, _) = server.accept_session(SESSION, i32::MAX).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, _conn) = session_with(&server, i32::MAX, |b| b).await;
     assert_eq!(client.session_timeout(), Duration::from_secs(60));
 }
 
 #[tokio::test]
 async fn dropping_the_last_handle_closes_the_session() {
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move { ZkClient::connect(&hosts).await });
-    let (mut conn, _) = server.accept_session(SESSION, 10_000).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, mut conn) = session_with(&server, 10_000, |b| b).await;
     let clone = client.clone();
     drop(client);
     drop(clone);
@@ -161,16 +165,10 @@ async fn dropping_the_last_handle_closes_the_session() {
 #[tokio::test]
 async fn a_reply_that_only_trickles_in_ends_the_connection() {
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move {
-        ZkClient::builder(&hosts)
-            .unwrap()
-            .session_timeout(Duration::from_millis(1500))
-            .connect()
-            .await
-    });
-    let (mut conn, _) = server.accept_session(SESSION, 1500).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, mut conn) = session_with(&server, 1500, |b| {
+        b.session_timeout(Duration::from_millis(1500))
+    })
+    .await;
     let call = tokio::spawn({
         let client = client.clone();
         async move { client.exists("/").await }
@@ -212,16 +210,10 @@ async fn a_reply_that_only_trickles_in_ends_the_connection() {
 #[tokio::test]
 async fn a_server_answering_pings_but_no_request_is_left() {
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move {
-        ZkClient::builder(&hosts)
-            .unwrap()
-            .session_timeout(Duration::from_millis(1500))
-            .connect()
-            .await
-    });
-    let (mut conn, _) = server.accept_session(SESSION, 1500).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, mut conn) = session_with(&server, 1500, |b| {
+        b.session_timeout(Duration::from_millis(1500))
+    })
+    .await;
     let call = tokio::spawn({
         let client = client.clone();
         async move { client.exists("/").await }
@@ -255,16 +247,10 @@ async fn a_server_answering_pings_but_no_request_is_left() {
 #[tokio::test]
 async fn a_request_timeout_ends_an_unanswered_call_and_keeps_the_connection() {
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move {
-        ZkClient::builder(&hosts)
-            .unwrap()
-            .request_timeout(Duration::from_millis(300))
-            .connect()
-            .await
-    });
-    let (mut conn, _) = server.accept_session(SESSION, 10_000).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, mut conn) = session_with(&server, 10_000, |b| {
+        b.request_timeout(Duration::from_millis(300))
+    })
+    .await;
     let start = Instant::now();
     let call = tokio::spawn({
         let client = client.clone();
@@ -303,10 +289,7 @@ async fn a_flood_of_notifications_to_an_unread_watch_keeps_memory_flat() {
     const FLOOD: usize = 3_000_000;
     const BATCH: usize = 20_000;
     let server = MockServer::start().await;
-    let hosts = server.hosts();
-    let client = tokio::spawn(async move { ZkClient::connect(&hosts).await });
-    let (mut conn, _) = server.accept_session(SESSION, 10_000).await;
-    let client = client.await.unwrap().unwrap();
+    let (client, mut conn) = session_with(&server, 10_000, |b| b).await;
     let watch = tokio::spawn({
         let client = client.clone();
         async move {
