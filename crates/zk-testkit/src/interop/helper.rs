@@ -15,6 +15,9 @@ use super::protocol::{command_line, matching, reply, wanted};
 use super::reply_timeout;
 use crate::timing::within_for;
 
+/// How long a helper whose standard output closed may take to exit before it is killed.
+const EXIT_LIMIT: Duration = Duration::from_secs(5);
+
 /// One running helper process.
 ///
 /// The test writes commands to its standard input ([`Helper::send`]) and reads its answers,
@@ -213,11 +216,36 @@ impl Helper {
         printed
     }
 
-    /// Waits for the exited (or exiting) process and for the rest of its standard error.
+    /// Waits (at most [`EXIT_LIMIT`], scaled) for the exited or exiting process, and for the
+    /// rest of its standard error.
+    ///
+    /// # Panics
+    /// When the process, its standard output closed, is still running at the limit: it is
+    /// killed and the panic says so, with its standard error.
     fn reap(&mut self) -> ExitStatus {
         // Its standard output is closed; should it still wait for a command, this ends that.
         self.stdin = None;
-        let status = self.child.wait().expect("wait for the helper");
+        let limit = EXIT_LIMIT.mul_f64(crate::timing::scale());
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            match self.child.try_wait().expect("wait for the helper") {
+                Some(status) => break status,
+                None if std::time::Instant::now() >= deadline => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    self.reaped = true;
+                    // Not joined: a process it started may still hold its standard error.
+                    drop(self.stderr_reader.take());
+                    panic!(
+                        "{}: closed its standard output but was still running after {limit:?}, \
+                         so it was killed; its stderr:\n{}",
+                        self.label,
+                        self.stderr()
+                    );
+                }
+                None => std::thread::sleep(Duration::from_millis(10)),
+            }
+        };
         self.reaped = true;
         if let Some(reader) = self.stderr_reader.take() {
             let _ = reader.join();
@@ -312,6 +340,24 @@ mod tests {
         assert!(
             message.starts_with(r#"sh failed (exit status: 3) after printing ["done"]"#),
             "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_helper_that_closes_its_output_but_keeps_running_is_killed() {
+        let helper = Helper::start(&shell("echo done; exec >&- sleep 60"), &[]);
+        let started = std::time::Instant::now();
+        let message = panic_of(async move {
+            helper.finish(reply_timeout()).await;
+        })
+        .await;
+        assert!(
+            message.starts_with("sh: closed its standard output but was still running after"),
+            "{message}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "bounded, not the sleep"
         );
     }
 
