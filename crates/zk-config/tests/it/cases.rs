@@ -43,21 +43,12 @@ fn store(zk: Zk, path: &str) -> ConfigStore<Zk, Settings> {
         })
 }
 
-/// Waits (bounded) until the watched value satisfies `done`.
-async fn until_watched<T: Clone>(
-    rx: &mut watch::Receiver<T>,
-    mut done: impl FnMut(&T) -> bool,
-) -> T {
-    within(async {
-        loop {
-            let now = rx.borrow_and_update().clone();
-            if done(&now) {
-                return now;
-            }
-            rx.changed().await.expect("the watch ended");
-        }
-    })
-    .await
+/// Waits (bounded) until the watched value satisfies `done` (tokio's `wait_for`), and returns it.
+async fn until_watched<T: Clone>(rx: &mut watch::Receiver<T>, done: impl FnMut(&T) -> bool) -> T {
+    within(rx.wait_for(done))
+        .await
+        .expect("the watch ended")
+        .clone()
 }
 
 pub(crate) async fn absent_reads_the_default_and_set_creates_parents(backend: &dyn Backend) {

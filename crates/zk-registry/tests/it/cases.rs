@@ -30,22 +30,16 @@ fn api(id: &str, port: u16, zone: &str) -> Instance<Meta> {
 /// How often a bounded wait looks again (a sleep, so paused time moves).
 const POLL: Duration = Duration::from_millis(5);
 
-/// Waits (bounded) until the view of `watch` satisfies `done`, and returns it.
+/// Waits (bounded) until the view of `watch` satisfies `done` (tokio's `wait_for`), and
+/// returns it.
 async fn until_view(
     watch: &ServiceWatch<Meta>,
-    mut done: impl FnMut(&ServiceSnapshot<Meta>) -> bool,
+    done: impl FnMut(&ServiceSnapshot<Meta>) -> bool,
 ) -> ServiceSnapshot<Meta> {
-    let mut rx = watch.receiver();
-    within(async {
-        loop {
-            let now = rx.borrow_and_update().clone();
-            if done(&now) {
-                return now;
-            }
-            rx.changed().await.expect("the view ended");
-        }
-    })
-    .await
+    within(watch.receiver().wait_for(done))
+        .await
+        .expect("the view ended")
+        .clone()
 }
 
 /// Registers `instance` under `base` through `zk`.
