@@ -112,35 +112,49 @@ impl<C: Coordinator + Clone + 'static, M: Serialize> Registration<C, M> {
             });
         }
         let data = encode(&instance)?;
+        // Stored first, so a re-creation racing this update uses the new record.
+        *self.record.lock().unwrap_or_else(PoisonError::into_inner) = data.clone();
+        let mode = create_mode(instance.service_type);
         loop {
-            match self.zk.set_data(&self.path, &data, None).await {
-                // Gone for now: the keeper creates it again, with the new record.
-                Ok(_) | Err(Error::NoNode { .. }) => break,
-                Err(e) if e.is_retryable() || e == Error::SessionExpired => {
-                    self.zk.recover(e).await?;
+            let stat = match self.zk.exists(&self.path).await {
+                Ok(Some(stat)) => stat,
+                // Gone for now: put it back with the new record (the keeper may race us; the
+                // loop then writes over whichever record it created).
+                Ok(None) => {
+                    create(&self.zk, &self.path, &self.record, mode, false).await?;
+                    continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    self.zk.recover(e).await?;
+                    continue;
+                }
+            };
+            if !owns(&self.zk, &stat, mode) {
+                break; // another session's registration of this id: ours is written when it goes
+            }
+            match self
+                .zk
+                .set_data(&self.path, &data, Some(stat.version))
+                .await
+            {
+                Ok(_) => break,
+                Err(Error::NoNode { .. } | Error::BadVersion { .. }) => {}
+                Err(e) => self.zk.recover(e).await?,
             }
         }
-        *self.record.lock().unwrap_or_else(PoisonError::into_inner) = data;
         self.instance = instance;
         Ok(())
     }
 
-    /// Stops keeping the instance and removes its node; the instance disappears from
-    /// discovery.
+    /// Stops keeping the instance and removes its node (only its own: a node another session
+    /// holds under the same id is left alone); the instance disappears from discovery.
     ///
     /// # Errors
     /// ZooKeeper's errors (the node then goes with the session, if ephemeral).
     pub async fn deregister(mut self) -> Result<(), RegistryError> {
         self.stop_keeper().await;
-        loop {
-            match self.zk.delete_if_exists(&self.path, None).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_retryable() => self.zk.recover(e).await?,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let mode = create_mode(self.instance.service_type);
+        Ok(remove_own(&self.zk, &self.path, mode).await?)
     }
 
     async fn stop_keeper(&mut self) {
@@ -158,11 +172,42 @@ impl<C: Coordinator + Clone + 'static, M> Drop for Registration<C, M> {
         };
         self.stop.send_replace(true);
         let (zk, path) = (self.zk.clone(), self.path.clone());
+        let mode = create_mode(self.instance.service_type);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let _ = keeper.await;
-                let _ = zk.delete_if_exists(&path, None).await;
+                let _ = remove_own(&zk, &path, mode).await;
             });
+        }
+    }
+}
+
+/// Whether the node of `stat` is this registration's: an ephemeral one must belong to the
+/// handle's current session.
+fn owns<C: Coordinator + ?Sized>(zk: &C, stat: &zk_core::Stat, mode: CreateMode) -> bool {
+    mode != CreateMode::Ephemeral || stat.ephemeral_owner == zk.session_id()
+}
+
+/// Deletes the node at `path` if it is this registration's (see [`owns`]), at the version
+/// seen, riding out connection loss.
+async fn remove_own<C: Coordinator + ?Sized>(
+    zk: &C,
+    path: &str,
+    mode: CreateMode,
+) -> Result<(), Error> {
+    loop {
+        let stat = match zk.exists(path).await {
+            Ok(Some(stat)) if owns(zk, &stat, mode) => stat,
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                zk.recover(e).await?;
+                continue;
+            }
+        };
+        match zk.delete(path, Some(stat.version)).await {
+            Ok(()) | Err(Error::NoNode { .. }) => return Ok(()),
+            Err(Error::BadVersion { .. }) => {}
+            Err(e) => zk.recover(e).await?,
         }
     }
 }

@@ -49,8 +49,11 @@ where
         service: &str,
         path: &str,
     ) -> Result<ServiceWatch<M>, RegistryError> {
-        let (cache, mut events) = TreeCache::start(zk, path, TreeCacheOptions::new().max_depth(1))?;
+        let (cache, _) = TreeCache::start(zk, path, TreeCacheOptions::new().max_depth(1))?;
         cache.initialized().await?;
+        // Subscribed before the first view is read, so no later change is missed, and after
+        // the load, so its events are not folded again.
+        let mut events = cache.subscribe();
         let service = service.to_owned();
         let (tx, rx) = watch::channel(read_cache(&cache, &service));
         tokio::spawn(async move {

@@ -213,15 +213,34 @@ pub(crate) async fn a_second_registration_of_an_id_takes_it_over_without_a_fight
     let later = second_zk.exists(second.path()).await.unwrap().unwrap();
     assert_eq!(later.czxid, taken.czxid, "the node changed hands again");
     assert_eq!(later.ephemeral_owner, second_zk.session_id());
-    // When the second goes, the first puts its own record back.
-    second.deregister().await.unwrap();
+    // The first neither overwrites nor removes a node it does not own.
+    let mut first = first;
+    first.update(api("a", 3, "eu-1")).await.unwrap();
+    let discover = || async {
+        Registry::new(second_zk.clone(), &base)
+            .unwrap()
+            .discover::<Meta>("api")
+            .await
+            .unwrap()
+    };
+    assert_eq!(discover().await.instances["a"].port, Some(2));
+    let dropped = register(&first_zk, &base, api("a", 4, "eu-1")).await;
+    let taken = until_owned(&first_zk, dropped.path()).await;
+    drop(dropped);
+    let again = register(&second_zk, &base, api("a", 2, "eu-1")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stat = second_zk.exists(again.path()).await.unwrap().unwrap();
+    assert_eq!(
+        stat.ephemeral_owner,
+        second_zk.session_id(),
+        "the drop removed only its own"
+    );
+    assert_ne!(stat.czxid, taken.czxid);
+    // When the second goes, the first puts its own (updated) record back.
+    drop(second);
+    again.deregister().await.unwrap();
     until_owned(&first_zk, first.path()).await;
-    let found = Registry::new(second_zk, &base)
-        .unwrap()
-        .discover::<Meta>("api")
-        .await
-        .unwrap();
-    assert_eq!(found.instances["a"].port, Some(1));
+    assert_eq!(discover().await.instances["a"].port, Some(3));
     first.deregister().await.unwrap();
 }
 
