@@ -96,6 +96,8 @@ pub(crate) async fn write<C: Coordinator + ?Sized>(
                 false
             }
             (Expect::Version(_), None) => return Err(conflict()),
+            // Another creator's bytes: our create certainly failed.
+            (Expect::Absent, Some((stored, _))) if stored != data => return Err(conflict()),
             _ => false,
         };
         if !not_applied {

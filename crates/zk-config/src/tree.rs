@@ -276,11 +276,11 @@ where
             for ((key, path), read) in keys.iter().zip(&paths).zip(reads) {
                 let found = match read {
                     Ok(found) => found,
-                    Err(e) if e.is_retryable() => {
+                    // Waiting cures it (a reconnect, a new session) or `recover` says it cannot.
+                    Err(e) => {
                         self.zk.recover(e).await?;
                         continue;
                     }
-                    Err(e) => return Err(e.into()),
                 };
                 let version = found.as_ref().map(|(_, stat)| stat.version);
                 versions.insert((*key).to_owned(), version);
@@ -326,12 +326,15 @@ where
     /// # Errors
     /// What the cache's first load fails with.
     pub async fn watch(&self) -> Result<watch::Receiver<TreeSnapshot<T>>, ConfigError> {
-        let (cache, mut events) = TreeCache::start(
+        let (cache, _) = TreeCache::start(
             self.zk.clone(),
             &self.base,
             TreeCacheOptions::new().max_depth(1),
         )?;
         cache.initialized().await?;
+        // Subscribed before the first view is read, so no later change is missed, and after
+        // the load, so its events are not folded again.
+        let mut events = cache.subscribe();
         let this = self.clone();
         let (tx, rx) = watch::channel(this.fold_cache(&cache, &TreeSnapshot::default()));
         tokio::spawn(async move {
