@@ -78,8 +78,8 @@ impl SessionOptions {
 
 /// A session of a [`FakeEnsemble`]: a cheap, cloneable handle implementing [`Coordinator`].
 ///
-/// Dropping the last clone without [`Coordinator::close`] leaves the session to expire after its
-/// timeout, as with a real client that goes away.
+/// Dropping the last clone without [`Coordinator::close`] closes a connected session at once, as
+/// the wire client does; one cut off at the time is left to expire after its timeout.
 #[derive(Clone)]
 pub struct FakeSession {
     inner: Arc<Inner>,

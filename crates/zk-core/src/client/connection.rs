@@ -16,10 +16,10 @@ use crate::proto::request::{AUTH_XID, PING_XID, SET_WATCHES_XID};
 use crate::proto::{Incoming, OpCode, ReplyHeader, Request, Response};
 use crate::types::event::{EventType, SessionState};
 
-/// Stop taking new requests while this many bytes wait to be written.
-/// How long closing an abandoned session may take to send before the task gives up on it.
+/// How long closing an abandoned session may take before the task gives up on it.
 const ABANDON_FLUSH: Duration = Duration::from_secs(1);
 
+/// Stop taking new requests while this many bytes wait to be written.
 const WRITE_HIGH_WATER: usize = 4 << 20;
 /// How many queued commands one turn of the loop encodes before writing.
 const BATCH: usize = 512;
@@ -446,7 +446,16 @@ impl SessionTask {
                         let xid = self.take_xid();
                         Request::CloseSession.encode_frame(xid, &mut wire.out);
                         let unsent = &wire.out[wire.written..];
-                        let _ = tokio::time::timeout(ABANDON_FLUSH, writer.write_all(unsent)).await;
+                        let closing = async {
+                            writer.write_all(unsent).await?;
+                            writer.shutdown().await?;
+                            // Read to the end (the server closes after CloseSession): closing a
+                            // socket with unread data resets it, which can discard the close.
+                            let mut sink = [0u8; 4096];
+                            while reader.read(&mut sink).await? > 0 {}
+                            Ok::<(), std::io::Error>(())
+                        };
+                        let _ = tokio::time::timeout(ABANDON_FLUSH, closing).await;
                         break ConnEnd::Abandoned;
                     };
                     if let Some(end) = self.encode(command, &mut wire) {

@@ -411,7 +411,8 @@ impl SessionTask {
             if handshake.response.is_expired() {
                 self.last_heard = Instant::now();
                 if self.session_id == 0 {
-                    // A server refusing a brand-new session is misbehaving; try another.
+                    // A server refusing a brand-new session (`timeOut <= 0`) is misbehaving; try
+                    // another, or this one after the pause.
                     tokio::time::sleep(backoff.failed()).await;
                     continue;
                 }
@@ -422,16 +423,6 @@ impl SessionTask {
                     }
                     return self.linger(Error::SessionExpired).await;
                 }
-                continue;
-            }
-            if handshake.response.timeout_ms <= 0 {
-                // Not a session (a live one has a positive timeout): a broken server. Another
-                // server, or this one after the pause.
-                tracing::debug!(
-                    timeout_ms = handshake.response.timeout_ms,
-                    "handshake without a session timeout"
-                );
-                tokio::time::sleep(backoff.failed()).await;
                 continue;
             }
             self.session_id = handshake.response.session_id;
@@ -462,13 +453,14 @@ impl SessionTask {
                     pause_unless_stable(&mut backoff, connected_at).await;
                 }
                 ConnEnd::Expired => {
-                    // So too a session expiring right after it opened (a server answering
+                    // Told at once; then, like a lost connection, a session expiring right after
+                    // it opened pauses before the next attempt (a server answering
                     // every ping "expired" would otherwise get a new session in a loop).
-                    pause_unless_stable(&mut backoff, connected_at).await;
                     self.expire();
                     if self.options.terminal_expiry {
                         return self.linger(Error::SessionExpired).await;
                     }
+                    pause_unless_stable(&mut backoff, connected_at).await;
                 }
                 ConnEnd::AuthFailed => {
                     self.finish(SessionState::AuthFailed);
