@@ -6,6 +6,8 @@ use std::time::Duration;
 const BASE: Duration = Duration::from_millis(50);
 /// The longest pause.
 const CAP: Duration = Duration::from_millis(800);
+/// How long a connection must last before its loss stops counting as a failed attempt.
+const STABLE_CONNECTION: Duration = Duration::from_secs(1);
 
 /// Counts failed connection attempts and says how long to wait before the next one: the next
 /// server at once while a round of the servers is not through, then after each failed round
@@ -48,6 +50,17 @@ impl Backoff {
     /// Records a connection that proved itself: the next failure starts over.
     pub(crate) fn succeeded(&mut self) {
         self.failures = 0;
+    }
+
+    /// After a connection made at `connected_at` ends: one shorter than [`STABLE_CONNECTION`]
+    /// counts as a failed attempt (its pause is returned), a lasting one resets the count.
+    pub(crate) fn after_connection(&mut self, connected_at: tokio::time::Instant) -> Duration {
+        if connected_at.elapsed() < STABLE_CONNECTION {
+            self.failed()
+        } else {
+            self.succeeded();
+            Duration::ZERO
+        }
     }
 }
 

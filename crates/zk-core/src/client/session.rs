@@ -35,9 +35,6 @@ fn clamp_timeout(asked: Duration, answered_ms: i32) -> Duration {
     answered.clamp(MIN_SESSION_TIMEOUT, asked.max(MAX_SESSION_TIMEOUT))
 }
 
-/// How long a connection must last before its loss stops counting as a failed attempt.
-const STABLE_CONNECTION: Duration = Duration::from_secs(1);
-
 /// What handles read about the session without asking the task.
 #[derive(Debug, Default)]
 pub(crate) struct SessionView {
@@ -311,6 +308,31 @@ impl SessionTask {
         self.view.id.store(0, Ordering::Release);
     }
 
+    /// Waits `pause` before the next connection attempt, answering handles meanwhile as any
+    /// offline wait does; false once the task should stop (every handle is gone).
+    async fn pause(&mut self, pause: Duration) -> bool {
+        if pause.is_zero() {
+            return true;
+        }
+        let error = if *self.state_tx.borrow() == SessionState::Expired {
+            Error::SessionExpired
+        } else {
+            Error::ConnectionLoss
+        };
+        let sleep = tokio::time::sleep(pause);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return true,
+                command = self.commands.recv() => {
+                    if !self.answer_offline(command, &error) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
     /// Answers every command with `error` until all handles are gone.
     async fn linger(&mut self, error: Error) {
         while let Some(command) = self.commands.recv().await {
@@ -370,7 +392,9 @@ impl SessionTask {
                 match ended {
                     Ok(()) => self.stale = None,
                     Err(_) => {
-                        tokio::time::sleep(backoff.failed()).await;
+                        if !self.pause(backoff.failed()).await {
+                            return;
+                        }
                         continue;
                     }
                 }
@@ -404,7 +428,9 @@ impl SessionTask {
                 Ok(h) => h,
                 Err(_) => {
                     // Next server at once; after a full round, back off (bounded, growing).
-                    tokio::time::sleep(backoff.failed()).await;
+                    if !self.pause(backoff.failed()).await {
+                        return;
+                    }
                     continue;
                 }
             };
@@ -413,7 +439,9 @@ impl SessionTask {
                 if self.session_id == 0 {
                     // A server refusing a brand-new session (`timeOut <= 0`) is misbehaving; try
                     // another, or this one after the pause.
-                    tokio::time::sleep(backoff.failed()).await;
+                    if !self.pause(backoff.failed()).await {
+                        return;
+                    }
                     continue;
                 }
                 self.expire();
@@ -450,7 +478,9 @@ impl SessionTask {
                     }
                     // A connection that dies right after its handshake counts as a failed
                     // attempt, so a misbehaving server cannot make the client spin.
-                    pause_unless_stable(&mut backoff, connected_at).await;
+                    if !self.pause(backoff.after_connection(connected_at)).await {
+                        return;
+                    }
                 }
                 ConnEnd::Expired => {
                     // Told at once; then, like a lost connection, a session expiring right after
@@ -460,7 +490,9 @@ impl SessionTask {
                     if self.options.terminal_expiry {
                         return self.linger(Error::SessionExpired).await;
                     }
-                    pause_unless_stable(&mut backoff, connected_at).await;
+                    if !self.pause(backoff.after_connection(connected_at)).await {
+                        return;
+                    }
                 }
                 ConnEnd::AuthFailed => {
                     self.finish(SessionState::AuthFailed);
@@ -476,16 +508,6 @@ impl SessionTask {
                 ConnEnd::Abandoned => return,
             }
         }
-    }
-}
-
-/// After a connection ends: a short-lived one counts as a failed attempt (and pauses as the
-/// backoff says), a lasting one resets the backoff.
-async fn pause_unless_stable(backoff: &mut Backoff, connected_at: Instant) {
-    if connected_at.elapsed() < STABLE_CONNECTION {
-        tokio::time::sleep(backoff.failed()).await;
-    } else {
-        backoff.succeeded();
     }
 }
 
