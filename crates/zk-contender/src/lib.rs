@@ -17,7 +17,7 @@
 //! - [`Naming`], [`NodePrefix`] and [`TagStyle`]: naming as data, so a recipe's nodes look like
 //!   kazoo's or Curator's where their layouts allow; [`Contender::parse`] orders every scheme
 //!   together.
-//! - [`Cleanup`], [`delete_node`], [`delete_tagged`]: guaranteed removal, so every wait is
+//! - [`Cleanup`], [`delete_node`], [`delete_tagged`], [`delete_marked`]: guaranteed removal, so every wait is
 //!   cancel-safe. Waiting out what waiting can cure is
 //!   `zk_core::CoordinatorExt::recover`.
 //! - [`Holding`]: what a held node's guard needs: [`Holding::is_held`] and
@@ -62,4 +62,4 @@ pub use held::{HeldNode, HoldSlot, SlotClaim};
 pub use loss::{Holding, LossReason, LostPolicy};
 pub use node_name::{Naming, NodePrefix, TagStyle};
 pub use policy::{Decision, Exclusive, Leases, Policy, ReadWrite};
-pub use removal::{Cleanup, delete_node, delete_tagged};
+pub use removal::{Cleanup, delete_marked, delete_node, delete_tagged};

@@ -30,6 +30,43 @@ pub async fn delete_node<C: Coordinator + ?Sized>(
     }
 }
 
+/// Deletes the node at `path` if session `session_id` owns it and it holds `mark`, retrying
+/// through connection loss, until that is decided or the session has ended (which removes
+/// the node too). The delete is conditional on the version read, so a node re-created in
+/// between is left alone.
+///
+/// # Errors
+/// Only failures that retrying cannot cure.
+pub async fn delete_marked<C: Coordinator + ?Sized>(
+    zk: &C,
+    path: &str,
+    session_id: i64,
+    mark: &[u8],
+) -> Result<(), Error> {
+    loop {
+        if zk.session_id() != session_id {
+            return Ok(());
+        }
+        let outcome = match zk.get_data(path).await {
+            Ok((data, stat)) if data == mark && stat.ephemeral_owner == session_id => {
+                zk.delete(path, Some(stat.version)).await
+            }
+            Ok(_) => return Ok(()),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) | Err(Error::NoNode { .. } | Error::BadVersion { .. }) => return Ok(()),
+            Err(e) if e.is_session_fatal() => return Ok(()),
+            Err(e) if e.is_retryable() => {
+                if zk.connected().await.is_err() {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Deletes every node of `dir` whose name contains `tag` (an attempt whose create reply was
 /// lost, or never came).
 ///
@@ -73,6 +110,12 @@ enum Pending {
     Tagged { dir: String, tag: String },
     /// This node of this session.
     Node { path: String, session_id: i64 },
+    /// This node, if this session owns it and it holds this data.
+    Marked {
+        path: String,
+        session_id: i64,
+        mark: Vec<u8>,
+    },
 }
 
 /// Removes an attempt's node in the background if the attempt is dropped before it is
@@ -112,6 +155,21 @@ impl<C: Coordinator + Clone + 'static> Cleanup<C> {
         cleanup
     }
 
+    /// Armed for a node of a fixed name that an attempt of session `session_id` is about to
+    /// create with `mark` as its data, where another attempt (of this session or another)
+    /// may create the same name: only a node that this session owns and that holds `mark` is
+    /// removed.
+    pub fn marked(zk: C, path: &str, session_id: i64, mark: &[u8]) -> Cleanup<C> {
+        Cleanup {
+            zk,
+            pending: Pending::Marked {
+                path: path.to_owned(),
+                session_id,
+                mark: mark.to_vec(),
+            },
+        }
+    }
+
     /// The attempt's node is known.
     pub fn node(&mut self, path: &str, session_id: i64) {
         self.pending = Pending::Node {
@@ -148,6 +206,11 @@ async fn remove<C: Coordinator + ?Sized>(zk: &C, pending: Pending) -> Result<(),
         Pending::Nothing => Ok(()),
         Pending::Tagged { dir, tag } => delete_tagged(zk, &dir, &tag).await,
         Pending::Node { path, session_id } => delete_node(zk, &path, session_id).await,
+        Pending::Marked {
+            path,
+            session_id,
+            mark,
+        } => delete_marked(zk, &path, session_id, &mark).await,
     }
 }
 
@@ -169,5 +232,47 @@ impl<C: Coordinator + Clone + 'static> Drop for Cleanup<C> {
                 tracing::warn!(%error, "could not remove an abandoned contender node");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zk_core::CreateOptions;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_marked_cleanup_removes_only_its_own_node() {
+        let ensemble = zk_fake::FakeEnsemble::new();
+        let (a, b) = (ensemble.connect(), ensemble.connect());
+        a.create("/leases", b"", &CreateOptions::persistent())
+            .await
+            .unwrap();
+        // Another session's node, and this session's node of another attempt: both stay.
+        b.create("/leases/x", b"mine", &CreateOptions::ephemeral())
+            .await
+            .unwrap();
+        a.create("/leases/y", b"other", &CreateOptions::ephemeral())
+            .await
+            .unwrap();
+        for path in ["/leases/x", "/leases/y", "/leases/absent"] {
+            Cleanup::marked(a.clone(), path, a.session_id(), b"mine")
+                .run_within(std::time::Duration::from_secs(1))
+                .await
+                .unwrap();
+        }
+        assert!(a.exists("/leases/x").await.unwrap().is_some());
+        assert!(a.exists("/leases/y").await.unwrap().is_some());
+        // This attempt's own node goes, also when the cleanup is dropped armed.
+        a.create("/leases/z", b"mine", &CreateOptions::ephemeral())
+            .await
+            .unwrap();
+        drop(Cleanup::marked(
+            a.clone(),
+            "/leases/z",
+            a.session_id(),
+            b"mine",
+        ));
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert!(a.exists("/leases/z").await.unwrap().is_none());
     }
 }

@@ -219,12 +219,7 @@ async fn scenario(steps: Vec<Step>, mode: WatchMode) {
 
 /// Runs [`scenario`] on a current-thread runtime with paused time.
 fn run_paused(steps: Vec<Step>, mode: WatchMode) {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap()
-        .block_on(scenario(steps, mode));
+    zk_testkit::fault_world::block_on_paused(scenario(steps, mode));
 }
 
 proptest::proptest! {

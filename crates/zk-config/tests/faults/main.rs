@@ -189,11 +189,6 @@ proptest! {
 
     #[test]
     fn watchers_converge_to_the_last_write_after_faults(steps in proptest::collection::vec(step(), 1..30)) {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-            .unwrap()
-            .block_on(run(steps));
+        zk_testkit::fault_world::block_on_paused(run(steps));
     }
 }

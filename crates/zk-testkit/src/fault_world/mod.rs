@@ -200,7 +200,7 @@ pub use cancel::cancel_after_polls;
 pub use queue::{QueuedNode, contender_role, queue};
 pub use recipe::{Acquired, Contended, HolderView, Request};
 pub use rules::{Fencing, at_most, readers_share};
-pub use run::run;
+pub use run::{block_on_paused, run};
 pub use scenario::{
     Action, Cancel, Chaos, End, Mode, OpFault, Role, Round, Scenario, Script, When,
 };

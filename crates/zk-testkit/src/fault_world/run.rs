@@ -27,12 +27,21 @@ use super::{CHECK_EVERY, SETTLE};
 /// When called inside a tokio runtime, or when a chaos event names a client the scenario
 /// lacks.
 pub fn run<R: Contended>(recipe: R, scenario: &Scenario) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    block_on_paused(run_in_runtime(recipe, scenario))
+}
+
+/// Runs `fut` to the end on a new single-threaded runtime whose clock starts paused, as every
+/// fault property test on the fake does with each case.
+///
+/// # Panics
+/// When called inside a tokio runtime.
+pub fn block_on_paused<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
-        .expect("a runtime");
-    runtime.block_on(run_in_runtime(recipe, scenario))
+        .expect("a runtime")
+        .block_on(fut)
 }
 
 async fn run_in_runtime<R: Contended>(recipe: R, scenario: &Scenario) -> Result<(), String> {
