@@ -64,17 +64,19 @@ pub(crate) async fn take<C: Coordinator + ?Sized>(
             }
             // Gone, or under someone's lease.
             (_, Error::NoNode { .. } | Error::NodeExists { .. }) => return Ok(None),
-            _ if error.is_retryable() || error == Error::SessionExpired => {
+            _ if error.is_retryable() || error.root() == &Error::SessionExpired => {
+                // Refused for an expired session: certainly not applied. A lost reply: maybe.
+                let maybe_applied = error.root() != &Error::SessionExpired;
                 zk.recover(error).await?;
                 if item_exists(zk, &path).await? {
                     continue; // the delete did not happen
                 }
                 return match read {
-                    Ok((data, _)) => Err(QueueError::Uncertain {
+                    Ok((data, _)) if maybe_applied => Err(QueueError::Uncertain {
                         item: entry.name.clone(),
                         data,
                     }),
-                    Err(_) => Ok(None),
+                    _ => Ok(None),
                 };
             }
             _ => return Err(error.into()),
@@ -216,6 +218,9 @@ pub(crate) async fn ack<C: Coordinator + ?Sized>(
         item: item.to_owned(),
     };
     loop {
+        // Sent only on a live connection of the lease's session: an ack refused up front is
+        // certainly not applied.
+        zk.connected().await?;
         if zk.session_id() != session_id {
             return Err(lost());
         }
@@ -224,13 +229,16 @@ pub(crate) async fn ack<C: Coordinator + ?Sized>(
             Err(e) => e,
         };
         match (error.multi_index(), error.root()) {
+            // Refused by the server (or before sending) for the expired session, whose
+            // lease went with it: not applied.
+            (_, Error::SessionExpired) => return Err(lost()),
             (Some(1), Error::NoNode { .. }) => return Err(lost()),
             // The item went while we held its lease: only a program ignoring leases does that.
             (Some(0), Error::NoNode { .. }) => {
                 zk_contender::delete_node(zk, lease, session_id).await?;
                 return Err(QueueError::ZooKeeper(error.root().clone()));
             }
-            _ if error.is_retryable() || error == Error::SessionExpired => {
+            _ if error.is_retryable() => {
                 zk.recover(error).await?;
                 match (item_exists(zk, &path).await?, zk.session_id() == session_id) {
                     // Not applied: try again, or report the lease gone with the session.

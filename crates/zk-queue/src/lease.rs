@@ -61,6 +61,11 @@ impl<C: Coordinator + Clone + 'static> Lease<C> {
         self.holding.path()
     }
 
+    /// The session that holds the lease.
+    pub fn session_id(&self) -> i64 {
+        self.holding.session_id()
+    }
+
     /// Whether the lease is still held as far as this client knows (see
     /// [`zk_contender::Holding::is_held`]; the queue's [`LostPolicy`] says whether a
     /// suspended connection counts as lost).

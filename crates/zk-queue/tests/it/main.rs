@@ -3,5 +3,6 @@
 
 #[macro_use]
 mod cases;
+mod interop;
 mod on_fake;
 mod on_real;
