@@ -137,17 +137,21 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
                     schedule,
                 } => (wake, schedule),
             };
-            // A lease given back or lost frees its item: watch the leases in the way.
+            // A lease given back or lost frees its item: watch the leases in the way, the new
+            // ones in one pipelined batch.
             leases.retain(|name, _| schedule.leased.contains(name));
+            let missing: Vec<(&String, String)> = schedule
+                .leased
+                .iter()
+                .filter(|name| !leases.contains_key(*name))
+                .filter_map(|name| Some((name, self.layout().lease(name)?)))
+                .collect();
+            let armed =
+                futures::future::join_all(missing.iter().map(|(_, path)| zk.watch_exists(path)))
+                    .await;
             let mut freed = false;
-            for name in &schedule.leased {
-                if leases.contains_key(name) {
-                    continue;
-                }
-                let Some(path) = self.layout().lease(name) else {
-                    continue;
-                };
-                match zk.watch_exists(&path).await {
+            for ((name, _), armed) in missing.into_iter().zip(armed) {
+                match armed {
                     Ok((Some(_), lease)) => {
                         leases.insert(name.clone(), lease);
                     }
@@ -156,9 +160,6 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
                         zk.recover(e).await?;
                         freed = true;
                     }
-                }
-                if freed {
-                    break;
                 }
             }
             if freed {
