@@ -27,6 +27,7 @@ pub mod client;
 mod coordinator;
 mod error;
 mod ext;
+pub mod four_letter;
 pub mod limits;
 pub mod path;
 pub mod proto;

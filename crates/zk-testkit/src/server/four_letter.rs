@@ -1,19 +1,18 @@
 //! Four-letter-word probes (`ruok`, `srvr`, `stat`, `mntr`, …) over a plain TCP connection.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use zk_core::four_letter::four_letter_word;
 
 use super::error::{HarnessError, Result};
 
 /// How long a four-letter word may take unless the caller says otherwise.
 pub const DEFAULT_FOUR_LETTER_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The most bytes read from one answer (`dump` or `cons` on a busy server stay far below).
-const MAX_ANSWER: u64 = 4 << 20;
-
-/// Sends the four-letter word `command` to `address` and returns the whole answer.
+/// Sends the four-letter word `command` to `address` and returns the whole answer (see
+/// [`zk_core::four_letter::four_letter_word`], which does the exchange).
 ///
 /// Connecting, writing and reading together take at most `timeout`.
 ///
@@ -22,45 +21,11 @@ const MAX_ANSWER: u64 = 4 << 20;
 /// server accepts the connection in the kernel but never replies; see
 /// [`HarnessError::is_timeout`]).
 pub fn four_letter(address: SocketAddr, command: &str, timeout: Duration) -> Result<String> {
-    exchange(address, command, timeout).map_err(|source| HarnessError::FourLetter {
+    four_letter_word(address, command, timeout).map_err(|source| HarnessError::FourLetter {
         command: command.to_owned(),
         address,
         source: Arc::new(source),
     })
-}
-
-fn exchange(address: SocketAddr, command: &str, timeout: Duration) -> io::Result<String> {
-    let deadline = Instant::now() + timeout;
-    let remaining = || {
-        deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))
-    };
-    let mut stream = TcpStream::connect_timeout(&address, remaining()?)?;
-    stream.set_write_timeout(Some(remaining()?))?;
-    stream.write_all(command.as_bytes())?;
-    let mut answer = Vec::new();
-    let mut chunk = [0u8; 8192];
-    // The server answers, then closes the connection. Bounded by the deadline and by MAX_ANSWER.
-    loop {
-        stream.set_read_timeout(Some(remaining()?))?;
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                answer.extend_from_slice(&chunk[..n]);
-                if answer.len() as u64 > MAX_ANSWER {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "answer longer than 4 MiB",
-                    ));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
 /// What `srvr` says a server is doing.
@@ -136,21 +101,5 @@ mod tests {
         let err = four_letter(address, "ruok", Duration::from_millis(200)).unwrap_err();
         assert!(err.is_timeout(), "{err}");
         assert!(err.to_string().contains("ruok"), "{err}");
-    }
-
-    #[test]
-    fn an_answer_is_read_to_the_end() {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let address = listener.local_addr().unwrap();
-        let server = std::thread::spawn(move || {
-            let (mut socket, _) = listener.accept().unwrap();
-            let mut word = [0u8; 4];
-            socket.read_exact(&mut word).unwrap();
-            assert_eq!(&word, b"ruok");
-            socket.write_all(b"imok").unwrap();
-        });
-        let answer = four_letter(address, "ruok", Duration::from_secs(5)).unwrap();
-        server.join().unwrap();
-        assert_eq!(answer, "imok");
     }
 }
