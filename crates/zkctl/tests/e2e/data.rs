@@ -216,6 +216,19 @@ fn bad_input_is_one_line_and_its_exit_code() {
     assert!(line.contains(&missing), "{line}");
     failed(&run(&["ls", "-R", &missing]), 3);
     failed(&run(&["--auth", "nocolon", "ls", "/"]), 2);
+    // Credentials the server refuses (a scheme it has no provider for): denied, not a hang.
+    let line = failed(&run(&["--auth", "nosuchscheme:x", "ls", "/"]), 6);
+    assert!(line.contains("refused"), "{line}");
+    // Data the server forbids this session to read: denied too.
+    let secret = format!("{missing}-secret");
+    ok(&run(&["create", &secret, "s"]));
+    ok(&run(&[
+        "acl",
+        "set",
+        &secret,
+        "digest:nobody:AAAAAAAAAAAAAAAAAAAAAAAAAAA=:cdrwa",
+    ]));
+    failed(&run(&["get", &secret]), 6);
     let line = failed(&run(&["acl", "set", &missing, "world:anyone"]), 2);
     assert!(line.contains("SCHEME:ID:PERMS"), "{line}");
     failed(&run(&["create", &missing, "--ttl", "0"]), 2);
@@ -229,6 +242,19 @@ fn bad_input_is_one_line_and_its_exit_code() {
     assert!(line.contains("127.0.0.1:1"), "{line}");
     failed(&run(&[&unreachable[..], &["ruok"]].concat()), 5);
     assert!(started.elapsed() < limit(), "{:?}", started.elapsed());
+    // The forbidden node goes with a session that may delete it (delete needs the parent's
+    // permission only).
+    ok(&run(&["rm", &secret]));
+}
+
+#[test]
+fn completions_are_printed_for_a_shell() {
+    let script = ok(&run(&["completions", "bash"]));
+    assert!(
+        script.contains("zkctl") && script.contains("complete"),
+        "{script}"
+    );
+    failed(&run(&["completions", "nosuchshell"]), 2);
 }
 
 #[test]

@@ -29,28 +29,42 @@ pub(crate) fn root() -> String {
 }
 
 /// Runs `command` to its end (at most `limit`, scaled for slow machines), capturing its
-/// output; panics if it does not end in time.
+/// output; panics if it does not end in time. Its pipes are read as it runs, so a long output
+/// cannot stall it.
 pub(crate) fn run_within(command: &mut Command, limit: Duration) -> Output {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("zkctl starts");
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let deadline = Instant::now() + scaled(limit);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let output = child.wait_with_output().expect("output");
-            panic!(
-                "zkctl did not end within {limit:?}: stdout {:?}, stderr {:?}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+            let _ = child.wait();
+            let err = String::from_utf8_lossy(&stderr.join().expect("stderr")).into_owned();
+            panic!("zkctl did not end within {limit:?}: stderr {err:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
     }
 }
 
