@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::command::{Command, ReplyTo, WatchIntent};
 use super::session::{ConnEnd, Handshake, SessionTask};
+use super::transport::Transport;
 use crate::error::{Error, Result};
 use crate::proto::frame::next_frame;
 use crate::proto::request::{AUTH_XID, PING_XID, SET_WATCHES_XID};
@@ -344,9 +345,14 @@ impl SessionTask {
         ready: &mut Option<oneshot::Sender<Result<()>>>,
     ) -> ConnEnd {
         let Handshake {
-            stream, leftover, ..
+            transport,
+            leftover,
+            ..
         } = handshake;
-        let (mut reader, mut writer) = stream.into_split();
+        let Transport {
+            mut reader,
+            mut writer,
+        } = transport;
         let mut wire = Wire::default();
         self.restore(&mut wire);
         self.set_state(if read_only {

@@ -14,6 +14,7 @@ mod handle;
 mod options;
 mod read_write_probe;
 mod session;
+mod transport;
 
 pub use connect_string::{ConnectString, DEFAULT_PORT};
 pub use handle::ZkClient;

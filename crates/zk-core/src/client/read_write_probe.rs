@@ -5,26 +5,24 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use crate::four_letter::four_letter_word;
 
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const LONGEST_PAUSE: Duration = Duration::from_secs(60);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Asks one server whether it is read-write.
+/// Asks one server whether it is read-write, with the crate's one four-letter-word client
+/// (blocking, so on tokio's blocking pool).
 async fn is_read_write(host: &(String, u16)) -> bool {
-    let probe = async {
-        let mut stream = TcpStream::connect((host.0.as_str(), host.1)).await?;
-        stream.write_all(b"isro").await?;
-        let mut answer = Vec::new();
-        stream.take(16).read_to_end(&mut answer).await?;
-        Ok::<bool, std::io::Error>(answer.starts_with(b"rw"))
+    let Ok(mut addresses) = tokio::net::lookup_host((host.0.as_str(), host.1)).await else {
+        return false;
     };
-    matches!(
-        tokio::time::timeout(PROBE_TIMEOUT, probe).await,
-        Ok(Ok(true))
-    )
+    let Some(address) = addresses.next() else {
+        return false;
+    };
+    let asked =
+        tokio::task::spawn_blocking(move || four_letter_word(address, "isro", PROBE_TIMEOUT));
+    matches!(asked.await, Ok(Ok(answer)) if answer.starts_with("rw"))
 }
 
 /// Resolves with the index (in `hosts`) of a read-write server other than `current`; never

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -14,6 +13,7 @@ use super::backoff::Backoff;
 use super::command::Command;
 use super::connect_string::Chroot;
 use super::options::ClientOptions;
+use super::transport::{self, Transport};
 use crate::error::{Error, Result};
 use crate::proto::frame::next_frame;
 use crate::proto::{ConnectRequest, ConnectResponse};
@@ -88,7 +88,7 @@ pub(crate) struct SessionTask {
 
 /// A fresh connection that completed the handshake.
 pub(crate) struct Handshake {
-    pub(crate) stream: TcpStream,
+    pub(crate) transport: Transport,
     pub(crate) response: ConnectResponse,
     /// Bytes that arrived after the ConnectResponse.
     pub(crate) leftover: Vec<u8>,
@@ -105,7 +105,8 @@ fn shuffled(mut hosts: Vec<(String, u16)>) -> Vec<(String, u16)> {
     hosts
 }
 
-/// Opens a TCP connection and performs the handshake, within `timeout`.
+/// Opens a connection (through the transport seam) and performs the handshake, within
+/// `timeout`.
 async fn handshake(
     host: (String, u16),
     request: ConnectRequest,
@@ -113,23 +114,22 @@ async fn handshake(
     max_packet: usize,
 ) -> Result<Handshake> {
     let attempt = async {
-        let mut stream = TcpStream::connect((host.0.as_str(), host.1)).await?;
-        stream.set_nodelay(true)?;
+        let mut transport = transport::connect(&host).await?;
         let mut out = Vec::with_capacity(64);
         request.encode_frame(&mut out);
-        stream.write_all(&out).await?;
+        transport.writer.write_all(&out).await?;
         let mut buf = Vec::with_capacity(128);
         loop {
             if let Some((range, used)) = next_frame(&buf, max_packet)? {
                 let response = ConnectResponse::decode(&buf[range])?;
                 let leftover = buf.split_off(used);
                 return Ok(Handshake {
-                    stream,
+                    transport,
                     response,
                     leftover,
                 });
             }
-            if stream.read_buf(&mut buf).await? == 0 {
+            if transport.reader.read_buf(&mut buf).await? == 0 {
                 return Err(Error::ConnectionLoss);
             }
         }
@@ -157,7 +157,7 @@ async fn end_session(
         read_only: Some(false),
     };
     let Handshake {
-        mut stream,
+        mut transport,
         response,
         mut leftover,
     } = handshake(host, request, timeout, max_packet).await?;
@@ -167,12 +167,12 @@ async fn end_session(
     let mut out = Vec::new();
     crate::proto::Request::CloseSession.encode_frame(1, &mut out);
     let close = async {
-        stream.write_all(&out).await?;
+        transport.writer.write_all(&out).await?;
         loop {
             if next_frame(&leftover, max_packet)?.is_some() {
                 return Ok(());
             }
-            if stream.read_buf(&mut leftover).await? == 0 {
+            if transport.reader.read_buf(&mut leftover).await? == 0 {
                 // The server closes the connection after closing the session.
                 return Ok(());
             }
