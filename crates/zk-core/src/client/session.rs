@@ -13,7 +13,7 @@ use super::backoff::Backoff;
 use super::command::Command;
 use super::connect_string::Chroot;
 use super::options::ClientOptions;
-use super::transport::{self, Transport};
+use super::transport::{Connector, Transport};
 use crate::error::{Error, Result};
 use crate::proto::frame::next_frame;
 use crate::proto::{ConnectRequest, ConnectResponse};
@@ -105,16 +105,27 @@ fn shuffled(mut hosts: Vec<(String, u16)>) -> Vec<(String, u16)> {
     hosts
 }
 
+/// What a first connect that gave up reports: the latest attempt's failure when it says
+/// something (a refused connection, a TLS certificate problem, a server speaking garbage),
+/// else `ConnectionLoss`.
+fn gave_up(last_failure: Option<Error>) -> Error {
+    match last_failure {
+        Some(failure @ (Error::Io(_) | Error::Protocol(_))) => failure,
+        _ => Error::ConnectionLoss,
+    }
+}
+
 /// Opens a connection (through the transport seam) and performs the handshake, within
 /// `timeout`.
 async fn handshake(
+    connector: Connector,
     host: (String, u16),
     request: ConnectRequest,
     timeout: Duration,
     max_packet: usize,
 ) -> Result<Handshake> {
     let attempt = async {
-        let mut transport = transport::connect(&host).await?;
+        let mut transport = connector.connect(&host).await?;
         let mut out = Vec::with_capacity(64);
         request.encode_frame(&mut out);
         transport.writer.write_all(&out).await?;
@@ -142,6 +153,7 @@ async fn handshake(
 /// Ends a session on the server: attaches to it with its id and password, then closes it.
 /// Succeeds too when the server says it is already gone.
 async fn end_session(
+    connector: Connector,
     host: (String, u16),
     session_id: i64,
     password: Vec<u8>,
@@ -160,7 +172,7 @@ async fn end_session(
         mut transport,
         response,
         mut leftover,
-    } = handshake(host, request, timeout, max_packet).await?;
+    } = handshake(connector, host, request, timeout, max_packet).await?;
     if response.is_expired() {
         return Ok(());
     }
@@ -345,6 +357,8 @@ impl SessionTask {
     /// `ready` learns the outcome of the first connection.
     pub(crate) async fn run(mut self, ready: oneshot::Sender<Result<()>>) {
         let mut ready = Some(ready);
+        // Why the latest attempt failed: what the first connect reports if it gives up.
+        let mut last_failure: Option<Error> = None;
         let started = Instant::now();
         let mut backoff = Backoff::new(self.hosts.len());
         loop {
@@ -364,13 +378,14 @@ impl SessionTask {
                 }
             }
             if let Some(tx) = ready.take_if(|_| started.elapsed() >= self.options.session_timeout) {
-                let _ = tx.send(Err(Error::ConnectionLoss));
+                let _ = tx.send(Err(gave_up(last_failure.take())));
                 return;
             }
             let host = self.hosts[self.next_host % self.hosts.len()].clone();
             self.next_host += 1;
             if let Some((id, password)) = self.stale.clone() {
                 let ended = end_session(
+                    self.options.connector.clone(),
                     host.clone(),
                     id,
                     password,
@@ -400,6 +415,7 @@ impl SessionTask {
                 }
             }
             let attempt = handshake(
+                self.options.connector.clone(),
                 host.clone(),
                 self.connect_request(),
                 self.attempt_timeout(),
@@ -426,7 +442,8 @@ impl SessionTask {
             };
             let handshake = match outcome {
                 Ok(h) => h,
-                Err(_) => {
+                Err(failure) => {
+                    last_failure = Some(failure);
                     // Next server at once; after a full round, back off (bounded, growing).
                     if !self.pause(backoff.failed()).await {
                         return;

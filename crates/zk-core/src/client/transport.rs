@@ -1,7 +1,6 @@
 //! The transport seam: how the client reaches one server. Every session connection goes
-//! through [`connect`], which yields the two halves of a byte stream; the protocol above it
-//! never names a socket type. TCP today; TLS will be a second kind of stream behind a cargo
-//! feature, with nothing above this module changing.
+//! through [`Connector::connect`], which yields the two halves of a byte stream; the protocol
+//! above it never names a socket type. Plain TCP, or TLS over it (cargo feature `tls`).
 
 use std::io;
 
@@ -28,17 +27,44 @@ impl std::fmt::Debug for Transport {
     }
 }
 
-/// Connects to `host` (TCP, Nagle off: requests are small and latency-bound).
-///
-/// # Errors
-/// The connection failed (refused, unreachable, the name did not resolve).
-pub(crate) async fn connect(host: &(String, u16)) -> io::Result<Transport> {
-    let stream = TcpStream::connect((host.0.as_str(), host.1)).await?;
-    stream.set_nodelay(true)?;
-    // TCP's owned halves need no lock between them (unlike a generic split).
-    let (reader, writer) = stream.into_split();
-    Ok(Transport {
-        reader: Box::new(reader),
-        writer: Box::new(writer),
-    })
+/// How connections are made: plain TCP, or TCP wrapped in TLS.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Connector {
+    /// Plain TCP.
+    #[default]
+    Tcp,
+    /// TLS over TCP (cargo feature `tls`).
+    #[cfg(feature = "tls")]
+    Tls(super::tls::Connector),
+}
+
+impl Connector {
+    /// Connects to `host` (TCP, Nagle off: requests are small and latency-bound), then runs
+    /// the TLS handshake if this connector has TLS.
+    ///
+    /// # Errors
+    /// The connection failed (refused, unreachable, the name did not resolve), or the TLS
+    /// handshake did (the error says why).
+    pub(crate) async fn connect(&self, host: &(String, u16)) -> io::Result<Transport> {
+        let stream = TcpStream::connect((host.0.as_str(), host.1)).await?;
+        stream.set_nodelay(true)?;
+        match self {
+            Connector::Tcp => {
+                // TCP's owned halves need no lock between them (unlike a generic split).
+                let (reader, writer) = stream.into_split();
+                Ok(Transport {
+                    reader: Box::new(reader),
+                    writer: Box::new(writer),
+                })
+            }
+            #[cfg(feature = "tls")]
+            Connector::Tls(tls) => {
+                let (reader, writer) = tokio::io::split(tls.wrap(&host.0, stream).await?);
+                Ok(Transport {
+                    reader: Box::new(reader),
+                    writer: Box::new(writer),
+                })
+            }
+        }
+    }
 }

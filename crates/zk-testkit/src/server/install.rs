@@ -87,7 +87,21 @@ impl Installation {
             jars.retain(|j| *j != server_jar);
             classpath.extend(jars);
         } else {
-            for name in ["zookeeper-jute.jar", "slf4j-api.jar", "slf4j-simple.jar"] {
+            // The Debian layout (/usr/share/java): the jute and logging jars, and Netty's,
+            // which the TLS client port needs (the server jar's manifest lists only some).
+            for name in [
+                "zookeeper-jute.jar",
+                "slf4j-api.jar",
+                "slf4j-simple.jar",
+                "netty-buffer.jar",
+                "netty-codec.jar",
+                "netty-common.jar",
+                "netty-handler.jar",
+                "netty-resolver.jar",
+                "netty-transport.jar",
+                "netty-transport-native-epoll.jar",
+                "netty-transport-native-unix-common.jar",
+            ] {
                 let jar = dir.join(name);
                 if jar.is_file() {
                     classpath.push(jar);

@@ -1,6 +1,6 @@
 //! `ZkServer`: one standalone ZooKeeper on a free loopback port, like Curator's `TestingServer`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,8 @@ pub struct ZkServer {
     // Declared before `dir`, so the JVM is killed before its directory is removed.
     node: ZkNode,
     _dir: ScratchDir,
+    /// The TLS client port, for a server started with [`ZkServerBuilder::secure`].
+    secure_port: Option<u16>,
 }
 
 impl ZkServer {
@@ -91,6 +93,12 @@ impl ZkServer {
     /// The client port; it stays the same across restarts.
     pub fn port(&self) -> u16 {
         self.node.port()
+    }
+
+    /// `127.0.0.1:<port>` of the TLS client port, for a server started with
+    /// [`ZkServerBuilder::secure`].
+    pub fn secure_connect_string(&self) -> Option<String> {
+        self.secure_port.map(|port| format!("127.0.0.1:{port}"))
     }
 
     /// The data directory; it lives as long as this value.
@@ -152,6 +160,15 @@ impl ZkServer {
 #[derive(Debug, Clone, Default)]
 pub struct ZkServerBuilder {
     settings: Settings,
+    secure: Option<Secure>,
+}
+
+/// A TLS client port's files and policy.
+#[derive(Debug, Clone)]
+struct Secure {
+    keystore: PathBuf,
+    truststore: PathBuf,
+    need_client_auth: bool,
 }
 
 impl ZkServerBuilder {
@@ -203,6 +220,24 @@ impl ZkServerBuilder {
         self
     }
 
+    /// Also serves TLS on a second loopback port ([`ZkServer::secure_connect_string`]),
+    /// through Netty: `keystore_pem` holds the server's private key (PKCS#8) and certificate
+    /// chain, `truststore_pem` the CAs it trusts for client certificates, and
+    /// `need_client_auth` makes clients present one (mutual TLS).
+    pub fn secure(
+        mut self,
+        keystore_pem: impl Into<PathBuf>,
+        truststore_pem: impl Into<PathBuf>,
+        need_client_auth: bool,
+    ) -> Self {
+        self.secure = Some(Secure {
+            keystore: keystore_pem.into(),
+            truststore: truststore_pem.into(),
+            need_client_auth,
+        });
+        self
+    }
+
     /// Starts the server and waits until it serves.
     ///
     /// # Errors
@@ -212,8 +247,15 @@ impl ZkServerBuilder {
         let mut attempt = 1;
         loop {
             let dir = ScratchDir::new("server")?;
-            let port = free_ports(1)?[0];
-            let cfg = render(&self.settings, dir.path(), port, &[]);
+            let ports = free_ports(1 + usize::from(self.secure.is_some()))?;
+            let (port, secure_port) = (ports[0], ports.get(1).copied());
+            let mut settings = self.settings.clone();
+            if let (Some(secure), Some(secure_port)) = (&self.secure, secure_port) {
+                settings
+                    .extra_config
+                    .extend(secure_lines(secure, secure_port));
+            }
+            let cfg = render(&settings, dir.path(), port, &[]);
             write_file(&dir.path().join(CONFIG_FILE), &cfg)?;
             let node = ZkNode::new(
                 format!("ZooKeeper server 127.0.0.1:{port}"),
@@ -226,7 +268,11 @@ impl ZkServerBuilder {
                 false,
             );
             node.spawn()?;
-            let server = ZkServer { node, _dir: dir };
+            let server = ZkServer {
+                node,
+                _dir: dir,
+                secure_port,
+            };
             match server
                 .node
                 .wait_ready(Instant::now() + self.settings.start_timeout)
@@ -237,4 +283,26 @@ impl ZkServerBuilder {
             }
         }
     }
+}
+
+/// The `zoo.cfg` lines of a TLS client port (Netty serves it; the plain port stays, for the
+/// harness's four-letter probes).
+fn secure_lines(secure: &Secure, port: u16) -> Vec<String> {
+    vec![
+        "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory".to_owned(),
+        format!("secureClientPort={port}"),
+        "secureClientPortAddress=127.0.0.1".to_owned(),
+        format!("ssl.keyStore.location={}", secure.keystore.display()),
+        "ssl.keyStore.type=PEM".to_owned(),
+        format!("ssl.trustStore.location={}", secure.truststore.display()),
+        "ssl.trustStore.type=PEM".to_owned(),
+        format!(
+            "ssl.clientAuth={}",
+            if secure.need_client_auth {
+                "need"
+            } else {
+                "none"
+            }
+        ),
+    ]
 }
