@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use zk_core::Coordinator;
-use zk_core::client::{TlsOptions, ZkClient};
+use zk_core::client::ZkClient;
+use zk_tls::TlsOptions;
 
 use crate::cli::Global;
 use crate::exit::{CliError, DENIED, Outcome, UNAVAILABLE};
@@ -29,7 +30,10 @@ pub(crate) async fn connect(global: &Global) -> Result<ZkClient, CliError> {
         builder = builder.auth(scheme, credentials.as_bytes());
     }
     if let Some(tls) = tls_options(global)? {
-        builder = builder.tls(tls);
+        builder = builder.connector(
+            tls.connector()
+                .map_err(|e| CliError::usage(e.to_string()))?,
+        );
     }
     let waited = global.connect_timeout.unwrap_or(global.session_timeout);
     // The client's own connect timeout bounds each attempt, and it keeps trying for a whole

@@ -14,12 +14,8 @@ mod handle;
 mod options;
 mod read_write_probe;
 mod session;
-#[cfg(feature = "tls")]
-mod tls;
-mod transport;
+pub mod transport;
 
 pub use connect_string::{ConnectString, DEFAULT_PORT};
 pub use handle::ZkClient;
 pub use options::ClientBuilder;
-#[cfg(feature = "tls")]
-pub use tls::TlsOptions;

@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use super::connect_string::ConnectString;
+use std::sync::Arc;
+
 use super::handle::ZkClient;
-#[cfg(feature = "tls")]
-use super::tls::TlsOptions;
-use super::transport::Connector;
+use super::transport::{Connect, Connector, Tcp};
 use crate::error::{Error, Result};
 
 /// Everything that shapes a wire client's session.
@@ -21,10 +21,8 @@ pub(crate) struct ClientOptions {
     pub(crate) max_packet: usize,
     pub(crate) shuffle_hosts: bool,
     pub(crate) request_timeout: Option<Duration>,
-    /// How connections are made (TCP, or TLS once [`ClientBuilder::tls`] was given).
+    /// How connections are made (TCP unless [`ClientBuilder::connector`] says otherwise).
     pub(crate) connector: Connector,
-    #[cfg(feature = "tls")]
-    pub(crate) tls: Option<TlsOptions>,
 }
 
 /// Builds and connects a [`ZkClient`].
@@ -59,9 +57,7 @@ impl ClientBuilder {
                 max_packet: crate::DEFAULT_MAX_PACKET,
                 shuffle_hosts: true,
                 request_timeout: None,
-                connector: Connector::Tcp,
-                #[cfg(feature = "tls")]
-                tls: None,
+                connector: Arc::new(Tcp),
             },
         })
     }
@@ -125,32 +121,20 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// `BadArguments` for a zero session, connect or request timeout or a packet limit under 64 bytes
-    /// (nothing is sent, and likewise for unusable TLS certificates or keys); when no session
+    /// (nothing is sent); when no session
     /// could be opened within the session timeout, the latest attempt's failure if it says
     /// why (`Io`: refused, unreachable, a failed TLS handshake naming its reason; `Protocol`: a
     /// server speaking garbage), else `ConnectionLoss`; `AuthFailed` when the credentials were
     /// refused.
     pub async fn connect(self) -> Result<ZkClient> {
         self.options.check()?;
-        #[cfg(feature = "tls")]
-        let options = {
-            let mut options = self.options;
-            if let Some(tls) = &options.tls {
-                options.connector = Connector::Tls(tls.connector()?);
-            }
-            options
-        };
-        #[cfg(not(feature = "tls"))]
-        let options = self.options;
-        ZkClient::connect_with(options).await
+        ZkClient::connect_with(self.options).await
     }
 
-    /// Speaks TLS to the servers (their secure client port), as `options` say (cargo feature
-    /// `tls`). The options are checked when connecting: unusable certificates or keys give
-    /// `BadArguments` before anything is sent.
-    #[cfg(feature = "tls")]
-    pub fn tls(mut self, options: TlsOptions) -> ClientBuilder {
-        self.options.tls = Some(options);
+    /// Connects to servers through `connector` instead of plain TCP: TLS from the `zk-tls`
+    /// crate, say.
+    pub fn connector(mut self, connector: Arc<dyn Connect>) -> ClientBuilder {
+        self.options.connector = connector;
         self
     }
 }

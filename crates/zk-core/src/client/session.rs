@@ -125,7 +125,7 @@ async fn handshake(
     max_packet: usize,
 ) -> Result<Handshake> {
     let attempt = async {
-        let mut transport = connector.connect(&host).await?;
+        let mut transport = connector.connect(&host.0, host.1).await?;
         let mut out = Vec::with_capacity(64);
         request.encode_frame(&mut out);
         transport.writer.write_all(&out).await?;

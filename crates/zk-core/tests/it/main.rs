@@ -4,7 +4,5 @@
 mod codec_props;
 mod hostile;
 mod mock_server;
-#[cfg(feature = "tls")]
-mod tls;
 mod vectors;
 mod wire_client;

@@ -9,7 +9,8 @@ use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CreateOptions};
-use zk_testkit::tls::{TestCa, TlsServer};
+use zk_testkit::tls::TlsServer;
+use zk_tls::TestCa;
 
 use crate::support::{Running, failed, hosts, ok, root, run, scaled, stderr, zkctl};
 
@@ -317,7 +318,8 @@ fn watch_prints_each_event_until_its_count_or_ctrl_c() {
 #[test]
 fn tls_flags_reach_a_tls_server() {
     let ca = TestCa::new("zkctl test CA");
-    let server = TlsServer::start(&ca, &["zk.test"], false);
+    let (cert, key) = ca.issue(&["zk.test"], &[]);
+    let server = TlsServer::start(&cert, &key, &ca.pem(), false);
     let hosts = server.connect_string();
     let ca_file = std::env::temp_dir().join(format!("zkctl-ca-{}.pem", uuid::Uuid::new_v4()));
     std::fs::write(&ca_file, ca.pem()).expect("the CA file");

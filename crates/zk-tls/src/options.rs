@@ -1,16 +1,12 @@
-//! TLS for the wire client (cargo feature `tls`): rustls with the ring provider, for
-//! ZooKeeper's secure client port (`secureClientPort`, Netty connection factory).
-//!
-//! [`TlsOptions`] holds the trusted CAs, an optional client identity (mutual TLS), the name
-//! the server's certificate must carry (by default the host of the connect string) and
-//! whether to check it. [`Connector`] is what the transport uses to wrap each TCP connection.
+//! [`TlsOptions`]: the trusted CAs, an optional client identity (mutual TLS), the name the
+//! servers' certificates must carry (by default the host of the connect string) and whether
+//! to check it; and the [`TlsConnector`] they make, which wraps each TCP connection.
 
 use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::client::WebPkiServerVerifier;
 use tokio_rustls::rustls::client::danger::{
@@ -21,18 +17,23 @@ use tokio_rustls::rustls::{
     self, CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use crate::error::{Error, Result};
+use async_trait::async_trait;
+use zk_core::client::transport::{Connect, Tcp, Transport};
+use zk_core::{Error, Result};
 
-/// How the wire client speaks TLS; give it to [`super::ClientBuilder::tls`].
+/// How the wire client speaks TLS: make a connector with [`TlsOptions::connector`] and give
+/// it to `ClientBuilder::connector`.
 ///
 /// ```no_run
-/// use zk_core::client::{TlsOptions, ZkClient};
+/// use zk_core::client::ZkClient;
+/// use zk_tls::TlsOptions;
 ///
 /// # async fn demo() -> zk_core::Result<()> {
 /// let ca = std::fs::read("ca.pem").unwrap();
 /// let (cert, key) = (std::fs::read("client.pem").unwrap(), std::fs::read("client.key").unwrap());
+/// let tls = TlsOptions::new().ca_pem(&ca)?.client_identity_pem(&cert, &key)?;
 /// let zk = ZkClient::builder("zk1.example.com:2281")?
-///     .tls(TlsOptions::new().ca_pem(&ca)?.client_identity_pem(&cert, &key)?)
+///     .connector(tls.connector()?)
 ///     .connect()
 ///     .await?;
 /// # Ok(()) }
@@ -113,8 +114,12 @@ impl TlsOptions {
         self
     }
 
-    /// The rustls configuration these options describe.
-    pub(crate) fn connector(&self) -> Result<Connector> {
+    /// The connector these options describe, for `ClientBuilder::connector`.
+    ///
+    /// # Errors
+    /// [`Error::BadArguments`] without a trusted CA, or with certificates or a key rustls
+    /// cannot use (a key that is not the certificate's, say); nothing is sent.
+    pub fn connector(&self) -> Result<Arc<TlsConnector>> {
         if self.roots.is_empty() {
             return Err(Error::BadArguments(
                 "TLS needs at least one trusted CA (TlsOptions::ca_pem)",
@@ -147,10 +152,10 @@ impl TlsOptions {
                 .map_err(|_| Error::BadArguments("the client certificate and key do not match"))?,
             None => builder.with_no_client_auth(),
         };
-        Ok(Connector {
-            connector: TlsConnector::from(Arc::new(config)),
+        Ok(Arc::new(TlsConnector {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
             server_name: self.server_name.clone(),
-        })
+        }))
     }
 }
 
@@ -166,31 +171,28 @@ fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
 }
 
 /// Wraps TCP connections in TLS, as [`TlsOptions`] say.
-#[derive(Clone)]
-pub(crate) struct Connector {
-    connector: TlsConnector,
+pub struct TlsConnector {
+    connector: tokio_rustls::TlsConnector,
     server_name: Option<String>,
 }
 
-impl std::fmt::Debug for Connector {
+impl std::fmt::Debug for TlsConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connector")
+        f.debug_struct("TlsConnector")
             .field("server_name", &self.server_name)
             .finish()
     }
 }
 
-impl Connector {
-    /// Runs the TLS handshake on `stream`, connected to `host`.
+#[async_trait]
+impl Connect for TlsConnector {
+    /// Connects over TCP and runs the TLS handshake.
     ///
     /// # Errors
-    /// The handshake failed: the error names the reason (an untrusted or expired certificate,
-    /// a name mismatch, a server that does not speak TLS).
-    pub(crate) async fn wrap(
-        &self,
-        host: &str,
-        stream: TcpStream,
-    ) -> std::io::Result<TlsStream<TcpStream>> {
+    /// The connection or the handshake failed; the error names the reason (an untrusted or
+    /// expired certificate, a name mismatch, a server that does not speak TLS).
+    async fn connect(&self, host: &str, port: u16) -> std::io::Result<Transport> {
+        let stream = Tcp::stream(host, port).await?;
         let name = self.server_name.as_deref().unwrap_or(host);
         let name = ServerName::try_from(name.to_owned()).map_err(|_| {
             std::io::Error::new(
@@ -198,8 +200,14 @@ impl Connector {
                 format!("{name:?} is not a valid TLS server name"),
             )
         })?;
-        self.connector.connect(name, stream).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("TLS handshake with {host} failed: {e}"))
+        let stream: TlsStream<TcpStream> =
+            self.connector.connect(name, stream).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("TLS handshake with {host} failed: {e}"))
+            })?;
+        let (reader, writer) = tokio::io::split(stream);
+        Ok(Transport {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
         })
     }
 }

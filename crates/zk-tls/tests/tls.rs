@@ -1,4 +1,4 @@
-//! The wire client over TLS (feature `tls`) against real ZooKeeper servers serving TLS
+//! The wire client over zk-tls against real ZooKeeper servers serving TLS
 //! through Netty, with certificates the test makes (rcgen): a trusted server serves, and
 //! every way of getting it wrong fails with an error naming the reason, within the connect
 //! timeout.
@@ -6,9 +6,16 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use zk_core::client::{TlsOptions, ZkClient};
+use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CreateOptions, Error};
-use zk_testkit::tls::{TestCa, TlsServer};
+use zk_testkit::tls::TlsServer;
+use zk_tls::{TestCa, TlsOptions};
+
+/// A server presenting a certificate of `ca` for the DNS `names`.
+fn tls_server(ca: &TestCa, names: &[&str], need_client_auth: bool) -> TlsServer {
+    let (cert, key) = ca.issue(names, &[]);
+    TlsServer::start(&cert, &key, &ca.pem(), need_client_auth)
+}
 
 /// Connects to `hosts` with `tls` (or plain TCP), giving up within a couple of seconds.
 async fn connect(hosts: &str, tls: Option<TlsOptions>) -> zk_core::Result<ZkClient> {
@@ -16,7 +23,7 @@ async fn connect(hosts: &str, tls: Option<TlsOptions>) -> zk_core::Result<ZkClie
         .session_timeout(Duration::from_secs(2))
         .connect_timeout(Duration::from_millis(500));
     if let Some(tls) = tls {
-        builder = builder.tls(tls);
+        builder = builder.connector(tls.connector()?);
     }
     builder.connect().await
 }
@@ -43,7 +50,7 @@ async fn refused(hosts: &str, tls: Option<TlsOptions>, reason: &str) {
 async fn a_trusted_server_serves_and_untrusted_ones_fail_with_the_reason() {
     let ca = TestCa::new("zk-recipes test CA");
     // The certificate names the server by DNS name only; the test reaches it by address.
-    let server = TlsServer::start(&ca, &["zk.test"], false);
+    let server = tls_server(&ca, &["zk.test"], false);
     let hosts = server.connect_string();
     let trusted = || TlsOptions::new().ca_pem(ca.pem().as_bytes()).unwrap();
 
@@ -95,7 +102,7 @@ async fn a_trusted_server_serves_and_untrusted_ones_fail_with_the_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_requiring_client_certificates_takes_only_those_its_ca_signed() {
     let ca = TestCa::new("zk-recipes mTLS CA");
-    let server = TlsServer::start(&ca, &["zk.test"], true);
+    let server = tls_server(&ca, &["zk.test"], true);
     let hosts = server.connect_string();
     let trusted = || {
         TlsOptions::new()
