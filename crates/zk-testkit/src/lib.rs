@@ -53,7 +53,6 @@ pub mod server;
 mod suite;
 mod support;
 pub mod timing;
-pub mod tls;
 mod wire_backend;
 
 use std::time::Duration;

@@ -66,19 +66,6 @@ pub(crate) struct Global {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Speak TLS (to the servers' secure client port), trusting the CA certificates in this
-    /// PEM file.
-    #[arg(long, value_name = "PEM", global = true)]
-    pub(crate) tls_ca: Option<PathBuf>,
-    /// A client certificate chain (PEM) for servers that require one; with `--tls-key`.
-    #[arg(long, value_name = "PEM", requires = "tls_key", global = true)]
-    pub(crate) tls_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM); with `--tls-cert`.
-    #[arg(long, value_name = "PEM", requires = "tls_cert", global = true)]
-    pub(crate) tls_key: Option<PathBuf>,
-    /// The name the servers' certificates carry, when it is not the host in `--hosts`.
-    #[arg(long, value_name = "NAME", global = true)]
-    pub(crate) tls_server_name: Option<String>,
 }
 
 /// Parses a duration: `10s`, `1500ms`, `2m`, or a bare number of seconds.

@@ -131,8 +131,7 @@ impl ClientBuilder {
         ZkClient::connect_with(self.options).await
     }
 
-    /// Connects to servers through `connector` instead of plain TCP: TLS from the `zk-tls`
-    /// crate, say.
+    /// Connects to servers through `connector` instead of plain TCP (a TLS connector, say).
     pub fn connector(mut self, connector: Arc<dyn Connect>) -> ClientBuilder {
         self.options.connector = connector;
         self

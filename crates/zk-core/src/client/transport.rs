@@ -1,7 +1,7 @@
 //! The transport seam: how the client reaches one server. Every session connection is made
 //! through a [`Connect`], which yields the two halves of a byte stream; the protocol above it
-//! never names a socket type. [`Tcp`] is the default; the `zk-tls` crate provides TLS, so
-//! builds that do not want TLS never compile it.
+//! never names a socket type. [`Tcp`] is the default; another transport (TLS) implements
+//! [`Connect`] in a crate of its own, so builds that do not want it never compile it.
 
 use std::fmt;
 use std::io;

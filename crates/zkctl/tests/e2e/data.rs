@@ -9,8 +9,6 @@ use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use zk_core::client::ZkClient;
 use zk_core::{Coordinator, CreateOptions};
-use zk_testkit::tls::TlsServer;
-use zk_tls::TestCa;
 
 use crate::support::{Running, failed, hosts, ok, root, run, scaled, stderr, zkctl};
 
@@ -313,36 +311,4 @@ fn watch_prints_each_event_until_its_count_or_ctrl_c() {
     let out = until_interrupted.finish(LIMIT);
     assert_eq!((out.status.code(), stderr(&out).as_str()), (Some(0), ""));
     ok(&run(&["rm", "-r", &top]));
-}
-
-#[test]
-fn tls_flags_reach_a_tls_server() {
-    let ca = TestCa::new("zkctl test CA");
-    let (cert, key) = ca.issue(&["zk.test"], &[]);
-    let server = TlsServer::start(&cert, &key, &ca.pem(), false);
-    let hosts = server.connect_string();
-    let ca_file = std::env::temp_dir().join(format!("zkctl-ca-{}.pem", uuid::Uuid::new_v4()));
-    std::fs::write(&ca_file, ca.pem()).expect("the CA file");
-    let ca_path = ca_file.display().to_string();
-    let tls = ["--hosts", &hosts, "--tls-ca", &ca_path];
-
-    let listed = ok(&run(&[
-        &tls[..],
-        &["--tls-server-name", "zk.test", "ls", "/"],
-    ]
-    .concat()));
-    assert!(listed.lines().any(|l| l == "zookeeper"), "{listed}");
-    // Reached by address, the certificate's name does not match: no session.
-    let quick = ["--session-timeout", "2s"];
-    failed(&run(&[&tls[..], &quick[..], &["ls", "/"]].concat()), 5);
-    // Plain TCP on the TLS port: no session either.
-    failed(
-        &run(&[&["--hosts", &hosts][..], &quick[..], &["ls", "/"]].concat()),
-        5,
-    );
-    // TLS flags without a CA, or a CA file that is not one: bad usage.
-    failed(&run(&["--tls-server-name", "zk.test", "ls", "/"]), 2);
-    let line = failed(&run(&["--tls-ca", "/nonexistent/ca.pem", "ls", "/"]), 2);
-    assert!(line.contains("/nonexistent/ca.pem"), "{line}");
-    let _ = std::fs::remove_file(&ca_file);
 }
