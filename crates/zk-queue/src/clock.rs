@@ -1,29 +1,35 @@
 //! The time delays are measured against: wall-clock milliseconds since the Unix epoch, since
 //! a delayed item's "not before" is written by one process and read by others.
 //!
-//! The wall clock is read once; after that the time advances with tokio's clock. So in a
-//! test with tokio's clock paused, delays pass as the test advances time, and a wall-clock
-//! step (NTP) does not make delays jump. (Within one runtime the time never goes back.)
+//! The wall clock is read once (per thread); after that the time advances with tokio's
+//! clock. So in a test with tokio's clock paused, delays pass exactly as the test advances
+//! time, and a wall-clock step (NTP) does not make delays jump.
 
-use std::sync::OnceLock;
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
-/// The wall clock and tokio's clock, read together once.
-static ANCHOR: OnceLock<(Duration, std::time::Instant)> = OnceLock::new();
+thread_local! {
+    /// The wall clock and tokio's clock, read together on this thread's first use. Per
+    /// thread, because each runtime (a test's paused one, say) has a clock of its own, and a
+    /// runtime's tasks run on its threads.
+    static ANCHOR: Cell<Option<(Duration, Instant)>> = const { Cell::new(None) };
+}
 
 /// Now, in milliseconds since the Unix epoch.
 pub(crate) fn now_millis() -> u64 {
-    let (wall, at) = *ANCHOR.get_or_init(|| {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        // The real instant, not tokio's: a paused test clock may run far ahead of it.
-        (wall, std::time::Instant::now())
+    let now = Instant::now();
+    let (wall, at) = ANCHOR.with(|anchor| {
+        anchor.get().unwrap_or_else(|| {
+            let wall = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            anchor.set(Some((wall, now)));
+            (wall, now)
+        })
     });
-    let elapsed = Instant::now().into_std().saturating_duration_since(at);
-    millis(wall + elapsed)
+    millis(wall + now.saturating_duration_since(at))
 }
 
 /// A time as milliseconds since the Unix epoch (times before it count as 0).
