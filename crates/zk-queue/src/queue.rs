@@ -230,7 +230,7 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
     /// # Errors
     /// Failures that retrying cannot cure.
     pub async fn peek(&self) -> Result<Option<Item>, QueueError> {
-        let (entries, taken) = self.read_listings().await?;
+        let (entries, taken, _) = self.list(false, false).await?;
         let schedule = schedule(&entries, &taken, now_millis());
         self.report_foreign(&schedule.foreign);
         for entry in &schedule.ready {
@@ -267,7 +267,7 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
     /// # Errors
     /// Failures that retrying cannot cure.
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let (entries, taken) = self.read_listings().await?;
+        let (entries, taken, _) = self.list(false, false).await?;
         let schedule = schedule(&entries, &taken, now_millis());
         Ok(QueueStats {
             ready: schedule.ready.len(),
@@ -286,30 +286,6 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
                 self.lost_policy,
             )),
             Got::Item(_) => None,
-        }
-    }
-
-    /// The items and the leases, without creating anything; a missing node lists as empty.
-    async fn read_listings(&self) -> Result<(Vec<String>, Vec<String>), QueueError> {
-        let (entries, taken) = futures::join!(
-            self.children(Some(self.layout.entries())),
-            self.children(self.layout.taken())
-        );
-        Ok((entries?, taken?))
-    }
-
-    /// The children of `path` (none for a missing node, or no path), riding out connection
-    /// loss.
-    async fn children(&self, path: Option<&str>) -> Result<Vec<String>, QueueError> {
-        let Some(path) = path else {
-            return Ok(Vec::new());
-        };
-        loop {
-            match self.zk.get_children(path).await {
-                Ok((names, _)) => return Ok(names),
-                Err(Error::NoNode { .. }) => return Ok(Vec::new()),
-                Err(e) => self.zk.recover(e).await?,
-            }
         }
     }
 

@@ -207,7 +207,7 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
     /// Lists the queue (watching the items if `watch`) and claims the first item it can, in
     /// queue order.
     async fn pass(&self, claim: Claim, watch: bool) -> Result<Pass, QueueError> {
-        let (entries, taken, wake) = self.list(watch).await?;
+        let (entries, taken, wake) = self.list(watch, true).await?;
         let schedule = schedule(&entries, &taken, now_millis());
         self.report_foreign(&schedule.foreign);
         for entry in &schedule.ready {
@@ -225,11 +225,13 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
         Ok(Pass::Empty { wake, schedule })
     }
 
-    /// The items and the leases, listed in one round trip (the items watched if `watch`);
-    /// creates the queue's nodes when missing, rides out connection loss.
-    async fn list(
+    /// The items and the leases, listed in one round trip (the items watched if `watch`),
+    /// riding out connection loss. Missing queue nodes are created if `create`, else they
+    /// list as empty (reads that must not write).
+    pub(crate) async fn list(
         &self,
         watch: bool,
+        create: bool,
     ) -> Result<(Vec<String>, Vec<String>, Option<OneshotWatch>), QueueError> {
         let zk = self.client();
         let layout = self.layout();
@@ -253,6 +255,11 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
                     }
                 },
             );
+            let (entries, taken) = if create {
+                (entries, taken)
+            } else {
+                (or_empty(entries), or_empty(taken))
+            };
             match (entries, taken) {
                 (Ok((entries, wake)), Ok(taken)) => return Ok((entries, taken, wake)),
                 (Err(Error::NoNode { .. }), _) | (_, Err(Error::NoNode { .. })) => {
@@ -261,5 +268,13 @@ impl<C: Coordinator + Clone + 'static> Queue<C> {
                 (Err(e), _) | (_, Err(e)) => zk.recover(e).await?,
             }
         }
+    }
+}
+
+/// A listing of a missing node as an empty one.
+fn or_empty<T: Default>(listed: Result<T, Error>) -> Result<T, Error> {
+    match listed {
+        Err(Error::NoNode { .. }) => Ok(T::default()),
+        other => other,
     }
 }
